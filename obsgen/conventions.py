@@ -1,0 +1,244 @@
+"""Every name obsgen uses, in one place.
+
+The instrumentation library (``obsgen.instrument``) and every generator import
+their metric names, label names, recording-rule names, alert names, file paths
+and dashboard uids from here, so dashboards and alerts cannot drift from the
+metrics a service actually exports.  Nothing else in the package spells one of
+these names as a literal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Final
+
+# --- Catalog ---------------------------------------------------------------
+
+API_VERSION: Final = "obsgen/v1"
+DEFAULT_CATALOG_FILE: Final = "catalog.yaml"
+#: Names of teams, services, SLOs, resources and environments.
+NAME_PATTERN: Final = r"^[a-z][a-z0-9-]*$"
+NAME_MAX_LENGTH: Final = 63
+DEFAULT_SLO_PERIOD: Final = "28d"
+DEFAULT_ERROR_CODES: Final = "5.."
+DEFAULT_GRAFANA_URL: Final = "http://localhost:3000"
+DEFAULT_SCRAPE_INTERVAL: Final = "15s"
+DEFAULT_EVALUATION_INTERVAL: Final = "30s"
+DEFAULT_LOG_LEVEL: Final = "info"
+LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
+
+# --- Metrics the instrumentation library exports ----------------------------
+# Prometheus naming conventions: https://prometheus.io/docs/practices/naming/
+
+REQUESTS_TOTAL: Final = "http_requests_total"
+REQUEST_DURATION_SECONDS: Final = "http_request_duration_seconds"
+#: The counter the client library exposes for a histogram: ``<name>_bucket`` etc.
+BUCKET_SUFFIX: Final = "_bucket"
+COUNT_SUFFIX: Final = "_count"
+SUM_SUFFIX: Final = "_sum"
+#: Log records dropped because the Fluentd buffer was full or Fluentd was down.
+LOG_RECORDS_DROPPED_TOTAL: Final = "obsgen_log_records_dropped_total"
+#: 1 for the lifecycle state the process is in, 0 for the others.
+LIFECYCLE_STATE: Final = "obsgen_lifecycle_state"
+#: Requests being served right now (saturation of a service).
+REQUESTS_IN_FLIGHT: Final = "http_requests_in_flight"
+
+LABEL_JOB: Final = "job"
+LABEL_INSTANCE: Final = "instance"
+LABEL_METHOD: Final = "method"
+LABEL_ROUTE: Final = "route"
+LABEL_CODE: Final = "code"
+LABEL_LE: Final = "le"
+LABEL_STATE: Final = "state"
+LABEL_REASON: Final = "reason"
+
+REQUEST_LABELS: Final = (LABEL_METHOD, LABEL_ROUTE, LABEL_CODE)
+DURATION_LABELS: Final = (LABEL_METHOD, LABEL_ROUTE)
+
+#: prometheus-client's default histogram buckets (seconds).
+DEFAULT_BUCKETS: Final = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)
+
+#: Route label value for requests that matched no route (bounded cardinality).
+UNMATCHED_ROUTE: Final = "<unmatched>"
+
+# --- HTTP surface of an instrumented service ---------------------------------
+
+LIVENESS_PATH: Final = "/healthz"
+READINESS_PATH: Final = "/ready"
+METRICS_PATH: Final = "/metrics"
+#: Requests to these paths are not client experience: never counted in RED.
+UNCOUNTED_PATHS: Final = frozenset({LIVENESS_PATH, READINESS_PATH, METRICS_PATH})
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+DEFAULT_PORT: Final = 8000
+
+LIFECYCLE_STATES: Final = ("starting", "ready", "reloading", "draining")
+
+# Environment variables (12-factor III: config from the environment).
+ENV_PORT: Final = "PORT"
+ENV_LOG_LEVEL: Final = "LOG_LEVEL"
+ENV_SERVICE_NAME: Final = "SERVICE_NAME"
+ENV_ENVIRONMENT: Final = "ENVIRONMENT"
+ENV_FLUENTD_HOST: Final = "FLUENTD_HOST"
+ENV_FLUENTD_PORT: Final = "FLUENTD_PORT"
+ENV_SHUTDOWN_DELAY: Final = "SHUTDOWN_DELAY_SECONDS"
+ENV_SHUTDOWN_GRACE: Final = "SHUTDOWN_GRACE_SECONDS"
+DEFAULT_SHUTDOWN_DELAY_SECONDS: Final = 5.0
+DEFAULT_SHUTDOWN_GRACE_SECONDS: Final = 30.0
+
+# --- Structured log fields (one JSON object per line) ------------------------
+
+LOG_TIME: Final = "ts"
+LOG_LEVEL_FIELD: Final = "level"
+LOG_MESSAGE: Final = "msg"
+LOG_LOGGER: Final = "logger"
+LOG_SERVICE: Final = "service"
+LOG_ENVIRONMENT: Final = "env"
+LOG_TEAM: Final = "team"
+LOG_METHOD: Final = "method"
+LOG_ROUTE: Final = "route"
+LOG_URL: Final = "url"
+LOG_STATUS: Final = "status"
+LOG_DURATION_MS: Final = "duration_ms"
+LOG_REQUEST_ID: Final = "request_id"
+LOG_RETRIES: Final = "retries"
+LOG_ERROR_CODE: Final = "error_code"
+#: Fields every access-log line carries.
+ACCESS_LOG_FIELDS: Final = (
+    LOG_TIME, LOG_LEVEL_FIELD, LOG_MESSAGE, LOG_SERVICE, LOG_METHOD, LOG_ROUTE,
+    LOG_URL, LOG_STATUS, LOG_DURATION_MS, LOG_REQUEST_ID,
+)
+#: Loki stream labels: low cardinality by construction (never ids or URLs).
+LOKI_STREAM_LABELS: Final = (LOG_SERVICE, LOG_ENVIRONMENT, LOG_LEVEL_FIELD)
+FLUENTD_TAG_PREFIX: Final = "obsgen"
+
+# --- Recording rules (level:metric:operations) --------------------------------
+# https://prometheus.io/docs/practices/rules/#naming-and-aggregation
+
+LABEL_SERVICE: Final = "service"
+LABEL_SLO: Final = "slo"
+LABEL_TEAM: Final = "team"
+LABEL_SEVERITY: Final = "severity"
+LABEL_WINDOW: Final = "window"
+SEVERITY_PAGE: Final = "page"
+SEVERITY_TICKET: Final = "ticket"
+
+
+def sli_errors_record(window: str) -> str:
+    """Per-second rate of bad events of an SLI over ``window``."""
+    return f"slo:sli_errors:rate{window}"
+
+
+def sli_requests_record(window: str) -> str:
+    """Per-second rate of all events of an SLI over ``window``."""
+    return f"slo:sli_requests:rate{window}"
+
+
+def sli_error_ratio_record(window: str) -> str:
+    """Error ratio of an SLI over ``window`` (bad events / all events)."""
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+#: Service-level RED recordings used by dashboards.
+SERVICE_REQUESTS_RATE_RECORD: Final = "service:http_requests:rate5m"
+
+ALERT_SLO_BURN: Final = "SLOErrorBudgetBurn"
+ALERT_SERVICE_ABSENT: Final = "ServiceAbsent"
+ALERT_TARGETS_DOWN: Final = "ServiceTargetsDown"
+
+# --- Generated file layout (relative to --out) --------------------------------
+
+DASHBOARDS_DIR: Final = "dashboards"
+ALERTS_DIR: Final = "alerts"
+ALERT_TESTS_DIR: Final = "alerts/tests"
+STACK_DIR: Final = "stack"
+K8S_DIR: Final = "k8s"
+MANIFEST_FILE: Final = ".obsgen-manifest.json"
+OVERVIEW_DASHBOARD: Final = "overview"
+ALERTMANAGER_CONFIG_PATH: Final = "stack/alertmanager/alertmanager.yml"
+PROMETHEUS_CONFIG_PATH: Final = "stack/prometheus/prometheus.yml"
+GENERATED_HEADER: Final = "Generated by obsgen from the service catalog. Do not edit: change the catalog and run `obsgen generate`."
+
+
+def service_dashboard_path(service: str) -> str:
+    return f"{DASHBOARDS_DIR}/{service}.json"
+
+
+def use_dashboard_path(resource: str) -> str:
+    return f"{DASHBOARDS_DIR}/use-{resource}.json"
+
+
+def overview_dashboard_path() -> str:
+    return f"{DASHBOARDS_DIR}/{OVERVIEW_DASHBOARD}.json"
+
+
+def alert_rules_path(service: str) -> str:
+    return f"{ALERTS_DIR}/{service}.yaml"
+
+
+def alert_tests_path(service: str) -> str:
+    return f"{ALERT_TESTS_DIR}/{service}.yaml"
+
+
+# --- Grafana -------------------------------------------------------------------
+
+#: Grafana limits dashboard uids to 40 characters.
+GRAFANA_UID_MAX: Final = 40
+DATASOURCE_PROMETHEUS_UID: Final = "prometheus"
+DATASOURCE_ALERTMANAGER_UID: Final = "alertmanager"
+DATASOURCE_LOKI_UID: Final = "loki"
+DATASOURCE_ELASTICSEARCH_UID: Final = "elasticsearch"
+DASHBOARD_TAG: Final = "obsgen"
+
+
+def dashboard_uid(kind: str, name: str) -> str:
+    """A stable Grafana uid for a dashboard, derived from its name only.
+
+    Short names read as themselves (``obsgen-svc-pay``); long ones are cut and
+    suffixed with a hash of the full name so two long names never collide.
+    """
+    uid = f"obsgen-{kind}-{name}"
+    if len(uid) <= GRAFANA_UID_MAX:
+        return uid
+    digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
+    return f"{uid[: GRAFANA_UID_MAX - 9]}-{digest}"
+
+
+def service_dashboard_uid(service: str) -> str:
+    return dashboard_uid("svc", service)
+
+
+def use_dashboard_uid(resource: str) -> str:
+    return dashboard_uid("use", resource)
+
+
+def overview_dashboard_uid() -> str:
+    return dashboard_uid("overview", "all")
+
+
+# --- Kubernetes -------------------------------------------------------------------
+
+K8S_NAME_LABEL: Final = "app.kubernetes.io/name"
+K8S_PART_OF_LABEL: Final = "app.kubernetes.io/part-of"
+K8S_MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
+K8S_MANAGED_BY: Final = "obsgen"
+GRAFANA_DASHBOARD_LABEL: Final = "grafana_dashboard"
+K8S_METRICS_PORT_NAME: Final = "http"
+
+
+def le_matcher(boundary: float) -> str:
+    """A regex matching every way a client library writes the ``le`` of ``boundary``.
+
+    prometheus-client writes ``1.0`` and ``0.4``; Go's client writes ``1`` and
+    ``0.4``.  Matching both keeps a latency SLI working on either.
+    """
+    text = repr(float(boundary))
+    if "e" in text or "inf" in text:
+        return re.escape(text)
+    whole, frac = text.split(".")
+    frac = frac.rstrip("0")
+    if not frac:
+        return f"{whole}(\\.0+)?"
+    return f"{whole}\\.{frac}0*"

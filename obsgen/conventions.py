@@ -242,3 +242,28 @@ def le_matcher(boundary: float) -> str:
     if not frac:
         return f"{whole}(\\.0+)?"
     return f"{whole}\\.{frac}0*"
+
+# --- Added by the instrumentation library (obsgen.instrument) -------------------
+
+#: Log field carrying a formatted traceback (one line of JSON, never multi-line text).
+LOG_EXCEPTION: Final = "exception"
+#: Logger name of the one-line-per-request access log.
+ACCESS_LOGGER: Final = "obsgen.access"
+#: Message of an access-log line.
+ACCESS_LOG_MESSAGE: Final = "request"
+#: ``reason`` values of LOG_RECORDS_DROPPED_TOTAL.
+DROP_REASON_QUEUE_FULL: Final = "queue_full"
+DROP_REASON_FLUENTD_UNAVAILABLE: Final = "fluentd_unavailable"
+DEFAULT_FLUENTD_PORT: Final = 24224
+#: Demo service settings (python -m obsgen.demo).
+ENV_MODEL_LOAD_SECONDS: Final = "MODEL_LOAD_SECONDS"
+ENV_ERROR_RATE: Final = "ERROR_RATE"
+ENV_EXTRA_LATENCY_MS: Final = "EXTRA_LATENCY_MS"
+DEFAULT_SERVICE_NAME: Final = "demo"
+DEFAULT_ENVIRONMENT: Final = "dev"
+DEFAULT_MODEL_LOAD_SECONDS: Final = 2.0
+#: Paths of the demo service (the talk's liveness example probes port 8000, path /model).
+DEMO_PREDICT_PATH: Final = "/predict"
+DEMO_MODEL_PATH: Final = "/model"
+DEMO_RELOAD_PATH: Final = "/admin/reload"
+DEMO_FAULTS_PATH: Final = "/admin/faults"

@@ -1,0 +1,5 @@
+import sys
+
+from obsgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,207 @@
+"""From a loaded catalog document to the model: cross-field rules, then defaults.
+
+The cross-field rules read the raw document defensively (any value may have the
+wrong type, which spec.py reports), so a single run reports every problem.  The
+model is built only from a document with no problem at all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from typing import Any
+
+from obsgen import conventions as C
+from obsgen import durations, policy
+from obsgen.catalog import spec
+from obsgen.catalog.loader import Document, Path, load
+from obsgen.errors import CatalogError, Problem
+from obsgen.model import SLO, Alerting, Catalog, Environment, Metrics, Resource, Service, Team
+
+#: RE2 (Prometheus' regex engine) has no lookaround and no backreferences.
+_RE2_UNSUPPORTED = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
+#: Prometheus anchors label regexes; a pattern matching one of these would count success as failure.
+_SUCCESS_CODES = ("200", "201", "204", "301", "304")
+
+
+def load_catalog(data: bytes, file: str) -> Catalog:
+    """Parse, check and normalise a catalog; raise CatalogError with every problem."""
+    doc, problems = load(data, file)
+    problems += spec.check(doc)
+    problems += _cross_field_problems(doc)
+    if problems:
+        raise CatalogError(problems)
+    return _build(doc.data)
+
+
+# --- Cross-field rules ---------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _duration(value: Any) -> Any:
+    try:
+        return durations.parse(value) if isinstance(value, str) else None
+    except durations.DurationError:
+        return None
+
+
+def _cross_field_problems(doc: Document) -> list[Problem]:
+    data = _dict(doc.data)
+    problems: list[Problem] = []
+    team_names = sorted(k for k in _dict(data.get("teams")) if isinstance(k, str))
+    services = _dict(data.get("services"))
+    for name, raw in services.items():
+        s = _dict(raw)
+        path: Path = ("services", name)
+        team = s.get("team")
+        if isinstance(team, str) and team_names and team not in team_names:
+            close = difflib.get_close_matches(team, team_names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(doc.problem((*path, "team"), f"team {team!r} is not defined under teams; {hint}"
+                                                         f"known teams: {', '.join(team_names)}"))
+        codes = s.get("error_codes")
+        if isinstance(codes, str):
+            problems += _error_codes_problems(codes, (*path, "error_codes"), doc)
+        metrics = _dict(s.get("metrics"))
+        buckets = _buckets(metrics.get("buckets"))
+        duration_name = metrics.get("duration", C.REQUEST_DURATION_SECONDS)
+        for slo_name, slo_raw in _dict(s.get("slos")).items():
+            problems += _slo_problems(_dict(slo_raw), (*path, "slos", slo_name), buckets, str(duration_name), doc)
+    problems += _file_name_problems(services, _dict(data.get("resources")), doc)
+    period = _duration(data.get("slo_period", C.DEFAULT_SLO_PERIOD))
+    scrape = _duration(_dict(data.get("prometheus")).get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
+    has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
+    if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
+        problems.append(doc.problem(("slo_period",), why))
+    return problems
+
+
+def _buckets(value: Any) -> tuple[float, ...]:
+    if isinstance(value, list) and all(
+        isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b) for b in value
+    ):
+        return tuple(sorted(float(b) for b in value))
+    return C.DEFAULT_BUCKETS
+
+
+def _error_codes_problems(pattern: str, path: Path, doc: Document) -> list[Problem]:
+    if not pattern:
+        return [doc.problem(path, "must not be empty; the default is 5..")]
+    if _RE2_UNSUPPORTED.search(pattern):
+        return [doc.problem(path, f"{pattern!r} uses lookaround or backreferences, which Prometheus' "
+                                  "regex engine (RE2) does not support")]
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        return [doc.problem(path, f"{pattern!r} is not a valid regex: {exc}; e.g. write 5.. or 5..|429")]
+    for ok in _SUCCESS_CODES:
+        if compiled.fullmatch(ok):
+            return [doc.problem(path, f"{pattern!r} matches the success code {ok}: every such request would "
+                                      "count as failed; match only failure codes, e.g. 5..|429")]
+    return []
+
+
+def _slo_problems(
+    raw: dict[str, Any], path: Path, buckets: tuple[float, ...], duration_name: str, doc: Document
+) -> list[Problem]:
+    kind = raw.get("kind")
+    if kind == "latency" and "threshold" not in raw:
+        return [doc.problem(path, "a latency SLO needs a threshold, e.g. threshold: 250ms "
+                                  "(one of the service's metrics.buckets)")]
+    if kind == "availability" and "threshold" in raw:
+        return [doc.problem((*path, "threshold"), "only latency SLOs take a threshold; remove it or set "
+                                                  "kind: latency")]
+    threshold = _duration(raw.get("threshold"))
+    if kind != "latency" or threshold is None:
+        return []
+    seconds = threshold.total_seconds()
+    if any(math.isclose(seconds, b, rel_tol=1e-9, abs_tol=1e-12) for b in buckets):
+        return []
+    below = [b for b in buckets if b < seconds]
+    above = [b for b in buckets if b > seconds]
+    nearest = ", ".join(_fmt_seconds(b) for b in ([below[-1]] if below else []) + ([above[0]] if above else []))
+    return [doc.problem(
+        (*path, "threshold"),
+        f"{raw['threshold']} is not a bucket boundary of {duration_name} (nearest: {nearest}); "
+        f"add {seconds:g} to metrics.buckets (and to the service's instrumentation), or use a boundary",
+    )]
+
+
+def _fmt_seconds(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:g}ms" if ms < 1000 else f"{seconds:g}s"
+
+
+def _file_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
+    """Service and resource names become file names: they must not collide."""
+    taken = {C.overview_dashboard_path()} | {C.use_dashboard_path(str(r)) for r in resources}
+    return [
+        doc.problem(("services", name), f"service name {name!r} collides with the generated file "
+                                        f"{C.service_dashboard_path(name)}; rename the service", at_key=True)
+        for name in services
+        if C.service_dashboard_path(str(name)) in taken
+    ]
+
+
+# --- Model ---------------------------------------------------------------------------
+
+
+def _build(data: dict[str, Any]) -> Catalog:
+    """The model of a catalog that has passed every check."""
+    prom = data.get("prometheus", {})
+    return Catalog(
+        slo_period=durations.parse(data.get("slo_period", C.DEFAULT_SLO_PERIOD)),
+        grafana_url=data.get("grafana_url", C.DEFAULT_GRAFANA_URL).rstrip("/"),
+        scrape_interval=durations.parse(prom.get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL)),
+        evaluation_interval=durations.parse(prom.get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL)),
+        environments=tuple(
+            Environment(name, e.get("log_level", C.DEFAULT_LOG_LEVEL))
+            for name, e in sorted(data.get("environments", {"prod": {}}).items())
+        ),
+        teams=tuple(
+            Team(name, t.get("slack_channel"), t.get("pagerduty_service"))
+            for name, t in sorted(data["teams"].items())
+        ),
+        services=tuple(_service(name, s) for name, s in sorted(data["services"].items())),
+        resources=tuple(
+            Resource(name, r["kind"], r["job"], tuple(r.get("targets", ())))
+            for name, r in sorted(data.get("resources", {}).items())
+        ),
+    )
+
+
+def _service(name: str, s: dict[str, Any]) -> Service:
+    m = s.get("metrics", {})
+    return Service(
+        name=name,
+        team=s["team"],
+        job=s.get("job", name),
+        metrics=Metrics(
+            requests=m.get("requests", C.REQUESTS_TOTAL),
+            duration=m.get("duration", C.REQUEST_DURATION_SECONDS),
+            buckets=_buckets(m.get("buckets", list(C.DEFAULT_BUCKETS))),
+        ),
+        error_codes=s.get("error_codes", C.DEFAULT_ERROR_CODES),
+        alerting=Alerting(**s.get("alerting", {})),
+        slos=tuple(_slo(slo_name, raw) for slo_name, raw in sorted(s.get("slos", {}).items())),
+        log_fields=tuple(s.get("logs", {}).get("fields", ())),
+        targets=tuple(s.get("targets", ())),
+        description=s.get("description"),
+        runbook_url=s.get("runbook_url"),
+    )
+
+
+def _slo(name: str, raw: dict[str, Any]) -> SLO:
+    percent = float(raw["objective"])
+    return SLO(
+        name=name,
+        kind=raw["kind"],
+        objective=round(percent / 100.0, 12),
+        objective_percent=percent,
+        threshold=durations.parse(raw["threshold"]) if "threshold" in raw else None,
+        description=raw.get("description"),
+    )

@@ -1,0 +1,358 @@
+"""The shape of catalog format obsgen/v1, written once.
+
+The same description checks a loaded document (with file:line:column, field path
+and a "did you mean" for unknown keys) and renders the JSON Schema that
+``obsgen schema`` prints for editors.  Cross-field rules (a service's team must
+exist, a latency threshold must be a bucket boundary) live in ``build.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from obsgen import conventions as C
+from obsgen.catalog.loader import Document, Path, type_name
+from obsgen.errors import Problem
+
+
+class Spec:
+    """A node of the catalog's shape."""
+
+    description: str = ""
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        raise NotImplementedError
+
+    def schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _with_doc(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self.description:
+            schema["description"] = self.description
+        return schema
+
+
+@dataclass
+class Str(Spec):
+    description: str = ""
+    pattern: str | None = None
+    pattern_hint: str = ""
+    max_length: int = 4096
+    enum: tuple[str, ...] = ()
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or (
+            not isinstance(value, str) and (self.pattern or self.enum)
+        ):
+            problems.append(doc.problem(path, f"expected a string, got {type_name(value)}"))
+            return
+        if not isinstance(value, str):
+            problems.append(doc.problem(path, f"expected a string, got {type_name(value)}; quote it"))
+            return
+        if len(value) > self.max_length:
+            problems.append(doc.problem(path, f"is longer than {self.max_length} characters"))
+        elif self.enum and value not in self.enum:
+            problems.append(
+                doc.problem(path, f"{value!r} is not one of {', '.join(self.enum)}{_did_you_mean(value, self.enum)}")
+            )
+        elif self.pattern and not re.fullmatch(self.pattern, value):
+            problems.append(doc.problem(path, f"{value!r} {self.pattern_hint or 'does not match ' + self.pattern}"))
+
+    def schema(self) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "string", "maxLength": self.max_length}
+        if self.pattern:
+            s["pattern"] = self.pattern
+        if self.enum:
+            s["enum"] = list(self.enum)
+        return self._with_doc(s)
+
+
+@dataclass
+class Num(Spec):
+    description: str = ""
+    exclusive_min: float | None = None
+    exclusive_max: float | None = None
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            problems.append(doc.problem(path, f"expected a number, got {type_name(value)} {value!r}"))
+            return
+        if self.exclusive_min is not None and value <= self.exclusive_min:
+            problems.append(doc.problem(path, f"{value} must be greater than {self.exclusive_min:g}"))
+        if self.exclusive_max is not None and value >= self.exclusive_max:
+            problems.append(doc.problem(path, f"{value} must be less than {self.exclusive_max:g}"))
+
+    def schema(self) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "number"}
+        if self.exclusive_min is not None:
+            s["exclusiveMinimum"] = self.exclusive_min
+        if self.exclusive_max is not None:
+            s["exclusiveMaximum"] = self.exclusive_max
+        return self._with_doc(s)
+
+
+@dataclass
+class Bool(Spec):
+    description: str = ""
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        if not isinstance(value, bool):
+            problems.append(doc.problem(path, f"expected true or false, got {type_name(value)} {value!r}"))
+
+    def schema(self) -> dict[str, Any]:
+        return self._with_doc({"type": "boolean"})
+
+
+@dataclass
+class List(Spec):
+    item: Spec
+    description: str = ""
+    unique: bool = False
+    min_items: int = 0
+    max_items: int = 1000
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        if not isinstance(value, list):
+            problems.append(doc.problem(path, f"expected a list, got {type_name(value)}"))
+            return
+        if len(value) < self.min_items:
+            problems.append(doc.problem(path, f"needs at least {self.min_items} item(s)"))
+        if len(value) > self.max_items:
+            problems.append(doc.problem(path, f"has more than {self.max_items} items"))
+        seen: set[Any] = set()
+        for i, item in enumerate(value):
+            self.item.check(item, (*path, i), doc, problems)
+            if self.unique and isinstance(item, str | int | float):
+                if item in seen:
+                    problems.append(doc.problem((*path, i), f"{item!r} is listed twice"))
+                seen.add(item)
+
+    def schema(self) -> dict[str, Any]:
+        s: dict[str, Any] = {"type": "array", "items": self.item.schema(), "maxItems": self.max_items}
+        if self.min_items:
+            s["minItems"] = self.min_items
+        if self.unique:
+            s["uniqueItems"] = True
+        return self._with_doc(s)
+
+
+@dataclass
+class Field:
+    spec: Spec
+    required: bool = False
+
+
+@dataclass
+class Obj(Spec):
+    fields: Mapping[str, Field]
+    description: str = ""
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        if not isinstance(value, dict):
+            problems.append(doc.problem(path, f"expected a mapping, got {type_name(value)}"))
+            return
+        for key in value:
+            if key not in self.fields:
+                problems.append(
+                    doc.problem(
+                        (*path, key),
+                        f"unknown key {key!r}{_did_you_mean(key, self.fields)}; "
+                        f"allowed here: {', '.join(sorted(self.fields))}",
+                        at_key=True,
+                    )
+                )
+        for name, f in self.fields.items():
+            if name not in value:
+                if f.required:
+                    problems.append(doc.problem(path, f"missing required key {name!r}"))
+                continue
+            f.spec.check(value[name], (*path, name), doc, problems)
+
+    def schema(self) -> dict[str, Any]:
+        s: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: f.spec.schema() for name, f in self.fields.items()},
+        }
+        required = [name for name, f in self.fields.items() if f.required]
+        if required:
+            s["required"] = required
+        return self._with_doc(s)
+
+
+@dataclass
+class Map(Spec):
+    """A mapping from user-chosen names to values of one shape."""
+
+    value: Spec
+    description: str = ""
+    min_items: int = 0
+    max_items: int = 10_000
+    key_pattern: str = C.NAME_PATTERN
+    key_max_length: int = C.NAME_MAX_LENGTH
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        if not isinstance(value, dict):
+            problems.append(doc.problem(path, f"expected a mapping of names, got {type_name(value)}"))
+            return
+        if len(value) < self.min_items:
+            problems.append(doc.problem(path, f"needs at least {self.min_items} entry"))
+        if len(value) > self.max_items:
+            problems.append(doc.problem(path, f"has more than {self.max_items} entries"))
+        for key, item in value.items():
+            if not re.fullmatch(self.key_pattern, key) or len(key) > self.key_max_length:
+                problems.append(
+                    doc.problem(
+                        (*path, key),
+                        f"name {key!r} must start with a lowercase letter, contain only a-z, 0-9 and '-', "
+                        f"and be at most {self.key_max_length} characters",
+                        at_key=True,
+                    )
+                )
+            self.value.check(item, (*path, key), doc, problems)
+
+    def schema(self) -> dict[str, Any]:
+        s: dict[str, Any] = {
+            "type": "object",
+            "propertyNames": {"pattern": self.key_pattern, "maxLength": self.key_max_length},
+            "additionalProperties": self.value.schema(),
+        }
+        if self.min_items:
+            s["minProperties"] = self.min_items
+        return self._with_doc(s)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- The catalog ----------------------------------------------------------------
+
+DURATION_PATTERN = r"^(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?$"
+DURATION_HINT = "is not a duration; write a number with a unit: ms, s, m, h or d (e.g. 400ms, 5m, 28d)"
+METRIC_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+METRIC_HINT = "is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+LABEL_VALUE_SAFE = r"^[^\x00-\x1f\x7f]*$"
+URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
+URL_HINT = "must be an http:// or https:// URL without spaces"
+
+
+def _duration(description: str) -> Str:
+    return Str(description=description, pattern=DURATION_PATTERN, pattern_hint=DURATION_HINT, max_length=32)
+
+
+def _url(description: str) -> Str:
+    return Str(description=description, pattern=URL_PATTERN, pattern_hint=URL_HINT, max_length=2048)
+
+
+TARGETS = List(
+    Str(
+        pattern=r"^[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$",
+        pattern_hint="must be host:port (e.g. demo-1:8000)",
+        max_length=255,
+    ),
+    description="Static scrape targets (host:port) for the generated Prometheus config of the demo stack.",
+    unique=True,
+    max_items=100,
+)
+
+SLO = Obj(
+    {
+        "kind": Field(Str(description="availability: requests that succeed; latency: requests faster than threshold",
+                          enum=("availability", "latency")), required=True),
+        "objective": Field(Num(description="Percent of good requests, 0 < x < 100 (e.g. 99.9)",
+                               exclusive_min=0, exclusive_max=100), required=True),
+        "threshold": Field(_duration("Latency SLOs only: a request is good when faster; must be a bucket boundary")),
+        "description": Field(Str(description="Free text shown in alerts and dashboards", max_length=1024)),
+    },
+    description="A service level objective",
+)
+
+SERVICE = Obj(
+    {
+        "team": Field(Str(description="The owning team; must name an entry of teams"), required=True),
+        "description": Field(Str(description="Free text, treated literally everywhere", max_length=1024)),
+        "runbook_url": Field(_url("Runbook linked from alerts and dashboards")),
+        "job": Field(Str(description="Prometheus job label; default: the service name", max_length=200,
+                         pattern=LABEL_VALUE_SAFE, pattern_hint="must not contain control characters")),
+        "metrics": Field(Obj({
+            "requests": Field(Str(description="Counter with labels job, instance, code, method, route",
+                                  pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT, max_length=200)),
+            "duration": Field(Str(description="Histogram (seconds) with labels job, instance, method, route, le",
+                                  pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT, max_length=200)),
+            "buckets": Field(List(Num(exclusive_min=0), description="Histogram bucket boundaries in seconds",
+                                  unique=True, min_items=1, max_items=100)),
+        }, description="Metric names; defaults are obsgen's own instrumentation")),
+        "error_codes": Field(Str(description="Regex (RE2) on the code label for failed requests; default 5..",
+                                 max_length=200)),
+        "alerting": Field(Obj({
+            "page": Field(Bool(description="false: never page, tickets only")),
+            "ticket": Field(Bool(description="false: no ticket alerts")),
+        })),
+        "slos": Field(Map(SLO, description="SLO name -> SLO", max_items=50)),
+        "logs": Field(Obj({
+            "fields": Field(List(Str(pattern=r"^[a-z_][a-z0-9_]*$",
+                                     pattern_hint="must be a snake_case field name", max_length=63),
+                                 description="Structured log fields mapped in the log stores", unique=True,
+                                 max_items=100)),
+        })),
+        "targets": Field(TARGETS),
+    },
+    description="A service",
+)
+
+CATALOG = Obj(
+    {
+        "apiVersion": Field(Str(description="Catalog format version", enum=(C.API_VERSION,)), required=True),
+        "slo_period": Field(_duration("Period over which SLOs and error budgets are measured; default 28d")),
+        "grafana_url": Field(_url("Base URL of Grafana, for dashboard links in alerts; default http://localhost:3000")),
+        "prometheus": Field(Obj({
+            "scrape_interval": Field(_duration("Scrape interval of the generated Prometheus config; default 15s")),
+            "evaluation_interval": Field(_duration("Evaluation interval of fast rule groups; default 30s")),
+        })),
+        "environments": Field(Map(Obj({
+            "log_level": Field(Str(enum=C.LOG_LEVELS, description="LOG_LEVEL of services in this environment")),
+        }), description="Environment name -> settings")),
+        "teams": Field(Map(Obj({
+            "slack_channel": Field(Str(pattern=r"^[#@][A-Za-z0-9._\-]{1,80}$",
+                                       pattern_hint="must look like #channel or @user", max_length=81)),
+            "pagerduty_service": Field(Str(pattern=r"^[A-Za-z0-9._\-]{1,100}$",
+                                           pattern_hint="must be a name (letters, digits, . _ -); secrets never live in the catalog",
+                                           max_length=100)),
+        }), description="Team name -> contact points", min_items=1), required=True),
+        "services": Field(Map(SERVICE, description="Service name -> service", min_items=1), required=True),
+        "resources": Field(Map(Obj({
+            "kind": Field(Str(enum=("node", "container"),
+                              description="node: node_exporter; container: cAdvisor"), required=True),
+            "job": Field(Str(description="Prometheus job label", max_length=200,
+                             pattern=LABEL_VALUE_SAFE, pattern_hint="must not contain control characters"),
+                         required=True),
+            "targets": Field(TARGETS),
+        }), description="Targets of USE dashboards")),
+    },
+    description="obsgen service catalog",
+)
+
+
+def check(doc: Document) -> list[Problem]:
+    """Every structural problem of ``doc`` against the obsgen/v1 shape."""
+    problems: list[Problem] = []
+    CATALOG.check(doc.data, (), doc, problems)
+    return problems
+
+
+def json_schema() -> dict[str, Any]:
+    """The catalog's JSON Schema (draft 2020-12), for editors' YAML language servers."""
+    schema = CATALOG.schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://obsgen.dev/schema/obsgen-v1.json",
+        "title": "obsgen catalog (obsgen/v1)",
+        **schema,
+    }

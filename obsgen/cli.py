@@ -1,0 +1,117 @@
+"""The ``obsgen`` command line: a thin layer over the catalog, the pipeline and the writer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from obsgen import __version__
+from obsgen import conventions as C
+from obsgen.catalog import json_schema, load_catalog_file
+from obsgen.errors import EXIT_DRIFT, EXIT_OK, CatalogError, ObsgenError
+from obsgen.generate import generate
+from obsgen.model import Catalog
+from obsgen.writer import diff, write, write_file
+
+
+def starter_catalog() -> str:
+    """The commented starter catalog `obsgen init` writes (it validates as is)."""
+    return resources.files("obsgen.catalog").joinpath("starter.yaml").read_text("utf-8")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="obsgen",
+        description="Generate dashboards, alerts, log pipeline and deployment configs from a service catalog.",
+    )
+    p.add_argument("--version", action="version", version=f"obsgen {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def catalog_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("catalog", nargs="?", default=C.DEFAULT_CATALOG_FILE,
+                        help=f"catalog file (default: ./{C.DEFAULT_CATALOG_FILE})")
+
+    g = sub.add_parser("generate", help="write every generated file under --out")
+    catalog_arg(g)
+    g.add_argument("--out", default=".", help="output directory (default: .)")
+    g.add_argument("--force", action="store_true", help="overwrite files obsgen did not write")
+    c = sub.add_parser("check", help="exit 1 when the files under --out are not what generate would write")
+    catalog_arg(c)
+    c.add_argument("--out", default=".", help="output directory (default: .)")
+    v = sub.add_parser("validate", help="check the catalog only")
+    catalog_arg(v)
+    sub.add_parser("schema", help="print the catalog's JSON Schema")
+    i = sub.add_parser("init", help="write a commented starter catalog")
+    i.add_argument("path", nargs="?", default=C.DEFAULT_CATALOG_FILE)
+    i.add_argument("--force", action="store_true", help="overwrite an existing file")
+    e = sub.add_parser("explain", help="what each alert of each SLO means, before it wakes anyone")
+    catalog_arg(e)
+    return p
+
+
+def _load(path: str) -> Catalog:
+    return load_catalog_file(path)
+
+
+def run(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "schema":
+        sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+        return EXIT_OK
+    if args.command == "init":
+        return _init(Path(args.path), args.force)
+    catalog = _load(args.catalog)
+    if args.command == "validate":
+        print(f"{args.catalog}: ok ({len(catalog.services)} services, "
+              f"{sum(len(s.slos) for s in catalog.services)} SLOs, {len(catalog.resources)} resources)")
+        return EXIT_OK
+    if args.command == "explain":
+        from obsgen.explain import explain
+
+        sys.stdout.write(explain(catalog))
+        return EXIT_OK
+    plan = generate(catalog)
+    out = Path(args.out)
+    if args.command == "check":
+        drift = diff(out, plan)
+        if drift:
+            print(f"{out}: generated files are out of date with {args.catalog}:")
+            print(drift.summary())
+            print(f"run `obsgen generate {args.catalog} --out {out}` and commit the result")
+            return EXIT_DRIFT
+        print(f"{out}: {len(plan)} generated files are up to date")
+        return EXIT_OK
+    drift = write(out, plan, force=args.force)
+    print(f"{out}: {len(plan)} files generated; {len(drift.changed)} changed, {len(drift.missing)} new, "
+          f"{len(drift.stale)} removed")
+    return EXIT_OK
+
+
+def _init(path: Path, force: bool) -> int:
+    if path.exists() and not force:
+        raise ObsgenError(f"{path}: already exists; pass --force to overwrite it")
+    write_file(path, starter_catalog().encode())
+    print(f"wrote {path}; edit it, then run `obsgen generate {path}`")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except CatalogError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = len(exc.problems)
+        print(f"{n} problem{'s' if n != 1 else ''} found; nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except ObsgenError as exc:
+        print(f"obsgen: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

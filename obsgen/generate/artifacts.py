@@ -1,0 +1,48 @@
+"""What generators return: data tagged with its format.  Only ``serialise`` makes bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from obsgen import render
+
+
+@dataclass(frozen=True)
+class Yaml:
+    data: Any
+    header: bool = True
+
+
+@dataclass(frozen=True)
+class YamlDocuments:
+    documents: list[Any]
+
+
+@dataclass(frozen=True)
+class Json:
+    data: Any
+
+
+@dataclass(frozen=True)
+class Text:
+    """Already-formatted text (templated configs); ``comment`` prefixes the generated-by header."""
+
+    text: str
+    comment: str | None = "#"
+
+
+Artifact = Yaml | YamlDocuments | Json | Text
+
+
+def serialise(artifact: Artifact) -> bytes:
+    if isinstance(artifact, Yaml):
+        return render.to_yaml(artifact.data, with_header=artifact.header)
+    if isinstance(artifact, YamlDocuments):
+        return render.to_yaml_documents(artifact.documents)
+    if isinstance(artifact, Json):
+        return render.to_json(artifact.data)
+    text = artifact.text if artifact.text.endswith("\n") else artifact.text + "\n"
+    if artifact.comment is not None:
+        text = render.header(artifact.comment) + text
+    return text.encode("utf-8")

@@ -1,0 +1,105 @@
+"""The catalog, normalised: frozen, typed, defaults resolved.
+
+Generators read only this.  Durations are timedeltas, objectives are ratios,
+names are validated, and every default is already applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+SLOKind = Literal["availability", "latency"]
+ResourceKind = Literal["node", "container"]
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    slack_channel: str | None = None
+    pagerduty_service: str | None = None
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    log_level: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    requests: str
+    duration: str
+    buckets: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Alerting:
+    page: bool = True
+    ticket: bool = True
+
+
+@dataclass(frozen=True)
+class SLO:
+    name: str
+    kind: SLOKind
+    #: The objective as a ratio, e.g. 0.999 for 99.9 %.
+    objective: float
+    #: The objective as the user wrote it, e.g. 99.9 (for labels and titles).
+    objective_percent: float
+    #: Latency SLOs: good requests are faster than this.  Always a bucket boundary.
+    threshold: timedelta | None = None
+    description: str | None = None
+
+    @property
+    def error_budget(self) -> float:
+        """The fraction of requests allowed to be bad (1 - objective)."""
+        return 1.0 - self.objective
+
+    @property
+    def threshold_seconds(self) -> float:
+        if self.threshold is None:
+            raise ValueError(f"SLO {self.name} has no threshold")
+        return self.threshold.total_seconds()
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    team: str
+    job: str
+    metrics: Metrics
+    error_codes: str
+    alerting: Alerting
+    slos: tuple[SLO, ...]
+    log_fields: tuple[str, ...]
+    targets: tuple[str, ...]
+    description: str | None = None
+    runbook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    kind: ResourceKind
+    job: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    slo_period: timedelta
+    grafana_url: str
+    scrape_interval: timedelta
+    evaluation_interval: timedelta
+    environments: tuple[Environment, ...]
+    teams: tuple[Team, ...]
+    services: tuple[Service, ...]
+    resources: tuple[Resource, ...]
+
+    def team(self, name: str) -> Team:
+        for team in self.teams:
+            if team.name == name:
+                return team
+        raise KeyError(name)

@@ -267,3 +267,14 @@ DEMO_PREDICT_PATH: Final = "/predict"
 DEMO_MODEL_PATH: Final = "/model"
 DEMO_RELOAD_PATH: Final = "/admin/reload"
 DEMO_FAULTS_PATH: Final = "/admin/faults"
+
+# --- Added by the dashboards generator (obsgen.generate.dashboards) -------------
+
+#: Elasticsearch index pattern the log pipeline writes to and Grafana reads from.
+ES_INDEX_PATTERN: Final = "obsgen-logs-*"
+#: Where the Grafana container of the demo stack mounts ``dashboards/``.
+GRAFANA_DASHBOARDS_MOUNT: Final = "/var/lib/grafana/dashboards"
+#: Where the Grafana container of the demo stack mounts ``stack/grafana/provisioning``.
+GRAFANA_PROVISIONING_MOUNT: Final = "/etc/grafana/provisioning"
+GRAFANA_PROVISIONING_DIR: Final = "stack/grafana/provisioning"
+K8S_DASHBOARDS_DIR: Final = "k8s/dashboards"

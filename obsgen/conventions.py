@@ -278,3 +278,59 @@ GRAFANA_DASHBOARDS_MOUNT: Final = "/var/lib/grafana/dashboards"
 GRAFANA_PROVISIONING_MOUNT: Final = "/etc/grafana/provisioning"
 GRAFANA_PROVISIONING_DIR: Final = "stack/grafana/provisioning"
 K8S_DASHBOARDS_DIR: Final = "k8s/dashboards"
+
+# --- Added by the deployment generators (generate.prometheus_config, generate.kubernetes) ---
+
+#: Host names and ports of the demo stack (docker-compose.yml service names).
+PROMETHEUS_JOB: Final = "prometheus"
+PROMETHEUS_HOST: Final = "prometheus"
+PROMETHEUS_PORT: Final = 9090
+ALERTMANAGER_HOST: Final = "alertmanager"
+ALERTMANAGER_PORT: Final = 9093
+WEBHOOK_HOST: Final = "webhook"
+WEBHOOK_PORT: Final = 5001
+#: Where the stack's local webhook receiver listens (Alertmanager sends here; no Slack needed).
+WEBHOOK_URL: Final = f"http://{WEBHOOK_HOST}:{WEBHOOK_PORT}/"
+#: Where the Prometheus container of the demo stack mounts its config and ``alerts/``.
+PROMETHEUS_CONFIG_MOUNT: Final = "/etc/prometheus/prometheus.yml"
+PROMETHEUS_ALERTS_MOUNT: Final = "/etc/prometheus/alerts"
+#: Rule files inside ``alerts/`` (the unit tests in ``alerts/tests/`` are not rules).
+ALERT_RULES_GLOB: Final = "*.yaml"
+ALERTMANAGER_CONFIG_MOUNT: Final = "/etc/alertmanager/alertmanager.yml"
+#: Extra environment variable the Kubernetes Secret carries (empty until the user fills it).
+ENV_SENTRY_DSN: Final = "SENTRY_DSN"
+#: Label on a Kubernetes Service carrying the catalog's Prometheus ``job`` (ServiceMonitor jobLabel).
+K8S_JOB_LABEL: Final = "obsgen.dev/job"
+K8S_ENVIRONMENT_LABEL: Final = "obsgen.dev/environment"
+K8S_PART_OF: Final = "obsgen"
+K8S_SERVICEMONITORS_DIR: Final = "k8s/servicemonitors"
+K8S_PRIORITY_CLASS: Final = "obsgen-service"
+K8S_PRIORITY_CLASS_PATH: Final = "k8s/priorityclass.yaml"
+#: Image tag the demo stack builds (``docker compose build``) and the manifests run.
+IMAGE_TAG: Final = "0.1.0"
+
+
+def k8s_env_dir(environment: str) -> str:
+    """Manifests of one catalog environment (its own namespace)."""
+    return f"{K8S_DIR}/{environment}"
+
+
+def k8s_namespace(environment: str) -> str:
+    return environment
+
+
+def k8s_service_manifest_path(environment: str, service: str) -> str:
+    return f"{k8s_env_dir(environment)}/{service}.yaml"
+
+
+def k8s_namespace_path(environment: str) -> str:
+    return f"{k8s_env_dir(environment)}/namespace.yaml"
+
+
+def k8s_servicemonitor_path(service: str) -> str:
+    return f"{K8S_SERVICEMONITORS_DIR}/{service}.yaml"
+
+
+def service_image(service: str) -> str:
+    """The image a service's Deployment runs (the demo stack builds ``obsgen-demo``)."""
+    return f"obsgen-{service}:{IMAGE_TAG}"

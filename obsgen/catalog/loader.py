@@ -147,10 +147,15 @@ def _construct(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoad
                 line, col = _mark(key_node)
                 problems.append(Problem(doc.file, line, col, dotted(path), "keys must be plain strings"))
                 continue
-            key = loader.construct_object(key_node)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 line, col = _mark(key_node)
                 problems.append(Problem(doc.file, line, col, dotted(path), "merge keys (<<) are not allowed; write the fields out"))
+                continue
+            try:
+                key = loader.construct_object(key_node)
+            except yaml.YAMLError as exc:
+                line, col = _mark(key_node)
+                problems.append(Problem(doc.file, line, col, dotted(path), f"invalid key: {exc}"))
                 continue
             if not isinstance(key, str):
                 # `on:`/`no:`/`1:` become booleans or numbers in YAML 1.1: say so.

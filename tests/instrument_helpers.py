@@ -30,7 +30,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS, every: float = 0.02) -> T:
+def wait_for(
+    check: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS, every: float = 0.02
+) -> T:
     """Poll ``check`` until it returns something other than None/False; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -52,7 +54,9 @@ class DemoProcess:
         self._out = tempfile.NamedTemporaryFile(prefix="obsgen-demo-", suffix=".log", delete=False)  # noqa: SIM115
         self._err = tempfile.NamedTemporaryFile(prefix="obsgen-demo-", suffix=".err", delete=False)  # noqa: SIM115
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FLUENTD_", "LOG_LEVEL"))}
-        full_env.update({"PORT": str(self.port), "MODEL_LOAD_SECONDS": "0.2", "SHUTDOWN_DELAY_SECONDS": "0.2"})
+        full_env.update(
+            {"PORT": str(self.port), "MODEL_LOAD_SECONDS": "0.2", "SHUTDOWN_DELAY_SECONDS": "0.2"}
+        )
         full_env.update(env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "obsgen.demo"],
@@ -131,3 +135,64 @@ def demo_process(**env: str) -> Iterator[DemoProcess]:
         yield demo
     finally:
         demo.close()
+
+
+class ForwardListener:
+    """A tiny Fluentd forward-protocol listener: decodes msgpack ``[tag, time, record]`` messages."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.records: list[tuple[str, Any, dict[str, Any]]] = []
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.port = int(self._sock.getsockname()[1])
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        import msgpack
+
+        unpacker = msgpack.Unpacker(raw=False)
+        conn.settimeout(0.2)
+        with conn:
+            while not self._stop.is_set():
+                try:
+                    data = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    return
+                unpacker.feed(data)
+                for message in unpacker:
+                    tag, rest = message[0], message[1:]
+                    with self._lock:
+                        if isinstance(rest[0], list):  # Forward mode: [tag, [[time, record], ...]]
+                            self.records.extend((tag, t, r) for t, r in rest[0])
+                        else:  # Message mode: [tag, time, record]
+                            self.records.append((tag, rest[0], rest[1]))
+
+    def snapshot(self) -> list[tuple[str, Any, dict[str, Any]]]:
+        with self._lock:
+            return list(self.records)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(2)

@@ -52,22 +52,30 @@ def test_sigterm_fails_readiness_serves_through_the_delay_then_drains_and_exits_
 
         def slow_request() -> None:
             try:
-                response = httpx.get(f"{demo.url}{c.DEMO_PREDICT_PATH}?text=ok&delay_ms={slow_ms}", timeout=20)
+                response = httpx.get(
+                    f"{demo.url}{c.DEMO_PREDICT_PATH}?text=ok&delay_ms={slow_ms}", timeout=20
+                )
                 slow["status"] = response.status_code
             except httpx.HTTPError as exc:  # pragma: no cover - the failure being tested for
                 slow["error"] = repr(exc)
 
         thread = threading.Thread(target=slow_request)
         thread.start()
-        wait_for(lambda: demo.get("/metrics").text.count(f"{c.REQUESTS_IN_FLIGHT} 1.0") == 1, "the slow request")
+        wait_for(
+            lambda: demo.get("/metrics").text.count(f"{c.REQUESTS_IN_FLIGHT} 1.0") == 1, "the slow request"
+        )
         demo.terminate()
 
         # During the delay: readiness fails at once, while other requests are still served.
-        ready = wait_for(lambda: (r := demo.try_get(c.READINESS_PATH)) is not None and r.status_code == 503 and r, "503")
+        ready = wait_for(
+            lambda: (r := demo.try_get(c.READINESS_PATH)) is not None and r.status_code == 503 and r, "503"
+        )
         assert ready.json()["state"] == "draining"
         during = demo.try_get(f"{c.DEMO_PREDICT_PATH}?text=good")
         assert during is not None and during.status_code == 200, "requests must be served during the delay"
-        assert during.headers.get("connection") == "close", "keep-alive clients are told to reconnect elsewhere"
+        assert during.headers.get("connection") == "close", (
+            "keep-alive clients are told to reconnect elsewhere"
+        )
         assert demo.proc.poll() is None
 
         # After the delay: the listener closes while the slow request is still running.
@@ -105,7 +113,9 @@ def test_a_request_during_shutdown_delay_is_not_refused_by_new_connections() -> 
     with demo_process(SHUTDOWN_DELAY_SECONDS="2") as demo:
         demo.wait_ready()
         demo.terminate()
-        wait_for(lambda: (r := demo.try_get(c.READINESS_PATH)) is not None and r.status_code == 503, "draining")
+        wait_for(
+            lambda: (r := demo.try_get(c.READINESS_PATH)) is not None and r.status_code == 503, "draining"
+        )
         started = time.monotonic()
         statuses = []
         while time.monotonic() - started < 0.5:

@@ -101,7 +101,12 @@ class Demo:
         prediction = model.predict(text)
         _log.debug("predicted", extra={"label": prediction.label})
         return JSONResponse(
-            {"label": prediction.label, "score": prediction.score, "model": model.name, "version": model.version}
+            {
+                "label": prediction.label,
+                "score": prediction.score,
+                "model": model.name,
+                "version": model.version,
+            }
         )
 
     async def model(self, request: Request) -> JSONResponse:
@@ -117,7 +122,9 @@ class Demo:
 
     async def reload(self, request: Request) -> JSONResponse:
         if self.lifecycle.state is not State.READY:
-            return JSONResponse({"error": f"cannot reload while {self.lifecycle.state.value}"}, status_code=409)
+            return JSONResponse(
+                {"error": f"cannot reload while {self.lifecycle.state.value}"}, status_code=409
+            )
         self.lifecycle.set(State.RELOADING)
         self._loading = asyncio.create_task(self._load("reload"))
         return JSONResponse({c.LABEL_STATE: State.RELOADING.value}, status_code=202)
@@ -129,7 +136,9 @@ class Demo:
                 error_rate = float(body.get("error_rate", self.faults.error_rate))
                 extra = float(body.get("extra_latency_ms", self.faults.extra_latency_ms))
             except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError):
-                return JSONResponse({"error": "expected JSON {error_rate, extra_latency_ms}"}, status_code=400)
+                return JSONResponse(
+                    {"error": "expected JSON {error_rate, extra_latency_ms}"}, status_code=400
+                )
             if not 0.0 <= error_rate <= 1.0 or extra < 0:
                 return JSONResponse(
                     {"error": "error_rate must be in [0, 1], extra_latency_ms >= 0"}, status_code=400

@@ -104,7 +104,8 @@ class Stats:
             "requests": total,
             "codes": dict(sorted(self.codes.items())),
             "errors": dict(sorted(self.errors.items())),
-            "failed": sum(self.errors.values()) + sum(n for code, n in self.codes.items() if int(code) >= 500),
+            "failed": sum(self.errors.values())
+            + sum(n for code, n in self.codes.items() if int(code) >= 500),
             "duration_seconds": round(elapsed, 3),
             "achieved_rps": round(total / elapsed, 1) if elapsed > 0 else 0.0,
             "latency_ms": {"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99), "max": pct(1.0)},
@@ -176,7 +177,13 @@ async def _worker(
                 if not keep:
                     conn.close()
                     conn = None
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+            except (
+                OSError,
+                TimeoutError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ValueError,
+            ) as exc:
                 stats.errors[type(exc).__name__] += 1
                 if conn is not None:
                     conn.close()
@@ -204,7 +211,8 @@ async def run(
     # Bounded by what the run can produce: rps × duration tickets at most.
     tickets: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
     workers = [
-        asyncio.create_task(_worker(targets[i % len(targets)], tickets, stats, timeout)) for i in range(connections)
+        asyncio.create_task(_worker(targets[i % len(targets)], tickets, stats, timeout))
+        for i in range(connections)
     ]
 
     def next_request(target: Target) -> bytes:
@@ -241,8 +249,14 @@ async def run(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m obsgen.demo.loadgen", description=__doc__.split("\n")[0])
-    parser.add_argument("--url", action="append", help="base URL (repeat to spread connections); default http://127.0.0.1:8000")
-    parser.add_argument("--rps", type=float, default=50.0, help="requests per second, 0 for closed loop (default 50)")
+    parser.add_argument(
+        "--url",
+        action="append",
+        help="base URL (repeat to spread connections); default http://127.0.0.1:8000",
+    )
+    parser.add_argument(
+        "--rps", type=float, default=50.0, help="requests per second, 0 for closed loop (default 50)"
+    )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load (default 10)")
     parser.add_argument("--mix", default=DEFAULT_MIX, help=f"weighted request kinds (default {DEFAULT_MIX})")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections (default 8)")

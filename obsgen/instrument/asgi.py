@@ -120,6 +120,10 @@ class InstrumentMiddleware:
         in_flight.inc()
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # The server logs the traceback; the access line names what went wrong.
+            ctx.fields.setdefault(c.LOG_ERROR_CODE, type(exc).__name__)
+            raise
         finally:
             seconds = time.perf_counter() - start
             in_flight.dec()

@@ -1,0 +1,156 @@
+"""The demo's HTTP surface as clients and Prometheus see it, against one real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from instrument_helpers import DemoProcess, demo_process
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from obsgen import conventions as c
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoProcess]:
+    with demo_process(SERVICE_NAME="demo") as process:
+        process.wait_ready()
+        yield process
+
+
+def samples(demo: DemoProcess, name: str) -> list[Sample]:
+    families = text_string_to_metric_families(demo.get(c.METRICS_PATH).text)
+    return [s for family in families for s in family.samples if s.name == name]
+
+
+def test_exported_metrics_match_the_conventions_the_generators_query(demo: DemoProcess) -> None:
+    demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"})
+    demo.post(c.DEMO_PREDICT_PATH, json={"text": "bad"})
+    demo.get("/no/such/path")
+    for path in (c.LIVENESS_PATH, c.READINESS_PATH, c.METRICS_PATH):
+        demo.get(path)
+
+    requests = samples(demo, c.REQUESTS_TOTAL)
+    assert requests, f"{c.REQUESTS_TOTAL} missing"
+    for sample in requests:
+        assert tuple(sorted(sample.labels)) == tuple(sorted(c.REQUEST_LABELS))
+    routes = {s.labels[c.LABEL_ROUTE] for s in requests}
+    assert {c.DEMO_PREDICT_PATH, c.UNMATCHED_ROUTE} <= routes
+    assert not routes & c.UNCOUNTED_PATHS, "probes and /metrics are not client experience"
+    assert "/no/such/path" not in routes, "raw paths must never become label values"
+    codes = {(s.labels[c.LABEL_METHOD], s.labels[c.LABEL_ROUTE], s.labels[c.LABEL_CODE]) for s in requests}
+    assert {("GET", c.DEMO_PREDICT_PATH, "200"), ("POST", c.DEMO_PREDICT_PATH, "200")} <= codes
+
+    buckets = samples(demo, c.REQUEST_DURATION_SECONDS + c.BUCKET_SUFFIX)
+    predict_get = [
+        s
+        for s in buckets
+        if s.labels[c.LABEL_ROUTE] == c.DEMO_PREDICT_PATH and s.labels[c.LABEL_METHOD] == "GET"
+    ]
+    assert [float(s.labels[c.LABEL_LE]) for s in predict_get] == [*c.DEFAULT_BUCKETS, float("inf")]
+    for sample in buckets:
+        assert set(sample.labels) == {*c.DURATION_LABELS, c.LABEL_LE}
+    for suffix in (c.COUNT_SUFFIX, c.SUM_SUFFIX):
+        assert samples(demo, c.REQUEST_DURATION_SECONDS + suffix)
+    assert samples(demo, c.REQUESTS_IN_FLIGHT)
+    states = {s.labels[c.LABEL_STATE]: s.value for s in samples(demo, c.LIFECYCLE_STATE)}
+    assert states == {state: float(state == "ready") for state in c.LIFECYCLE_STATES}
+
+
+def test_fault_injection_changes_at_runtime(demo: DemoProcess) -> None:
+    assert demo.get(c.DEMO_FAULTS_PATH).json() == {"error_rate": 0.0, "extra_latency_ms": 0.0}
+    try:
+        changed = demo.post(c.DEMO_FAULTS_PATH, json={"error_rate": 1.0})
+        assert changed.json() == {"error_rate": 1.0, "extra_latency_ms": 0.0}
+        failing = demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"})
+        assert failing.status_code == 500
+        assert demo.get(c.DEMO_MODEL_PATH).status_code == 200, "only /predict is affected"
+        assert demo.post(c.DEMO_FAULTS_PATH, json={"error_rate": 2}).status_code == 400
+        assert demo.post(c.DEMO_FAULTS_PATH, content=b"not json").status_code == 400
+    finally:
+        demo.post(c.DEMO_FAULTS_PATH, json={"error_rate": 0.0, "extra_latency_ms": 0.0})
+    assert demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"}).status_code == 200
+    errors = [
+        s
+        for s in samples(demo, c.REQUESTS_TOTAL)
+        if s.labels[c.LABEL_ROUTE] == c.DEMO_PREDICT_PATH and s.labels[c.LABEL_CODE] == "500"
+    ]
+    assert errors and errors[0].value >= 1
+
+
+def test_request_id_is_echoed_and_logged_with_the_access_fields(demo: DemoProcess) -> None:
+    response = demo.get(c.DEMO_PREDICT_PATH, params={"text": "nice"}, headers={c.REQUEST_ID_HEADER: "req-42"})
+    assert response.headers[c.REQUEST_ID_HEADER] == "req-42"
+    generated = demo.get(c.DEMO_MODEL_PATH).headers[c.REQUEST_ID_HEADER]
+    assert len(generated) >= 16
+
+    by_id = {r.get(c.LOG_REQUEST_ID): r for r in demo.log_lines() if r.get(c.LOG_LOGGER) == c.ACCESS_LOGGER}
+    line = by_id["req-42"]
+    assert set(c.ACCESS_LOG_FIELDS) <= line.keys()
+    assert line[c.LOG_ROUTE] == c.DEMO_PREDICT_PATH
+    assert line[c.LOG_URL] == f"{c.DEMO_PREDICT_PATH}?text=nice"
+    assert line[c.LOG_STATUS] == 200
+    assert line[c.LOG_METHOD] == "GET"
+    assert isinstance(line[c.LOG_DURATION_MS], float)
+    assert line[c.LOG_SERVICE] == "demo" and line[c.LOG_ENVIRONMENT] == "dev"
+    assert generated in by_id
+
+
+def test_loadgen_drives_the_demo_and_prints_a_json_summary(demo: DemoProcess) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "obsgen.demo.loadgen",
+            "--url",
+            demo.url,
+            "--rps",
+            "100",
+            "--duration",
+            "1",
+            "--mix",
+            "predict=1,predict_get=1,model=1",
+            "--fail-on-error",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["summary"] is True
+    assert summary["errors"] == {} and summary["failed"] == 0
+    assert summary["codes"] == {"200": summary["requests"]}
+    assert 80 <= summary["requests"] <= 101
+
+
+def test_loadgen_reports_connection_errors_and_fails_when_asked(demo: DemoProcess) -> None:
+    from instrument_helpers import free_port
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "obsgen.demo.loadgen",
+            "--url",
+            f"http://127.0.0.1:{free_port()}",
+            "--rps",
+            "20",
+            "--duration",
+            "0.5",
+            "--fail-on-error",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["codes"] == {} and summary["failed"] == summary["requests"] > 0
+    assert "ConnectionRefusedError" in summary["errors"]

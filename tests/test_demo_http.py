@@ -8,11 +8,11 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from instrument_helpers import DemoProcess, demo_process
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from obsgen import conventions as c
+from tests.instrument_helpers import DemoProcess, demo_process
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_loadgen_drives_the_demo_and_prints_a_json_summary(demo: DemoProcess) ->
 
 
 def test_loadgen_reports_connection_errors_and_fails_when_asked(demo: DemoProcess) -> None:
-    from instrument_helpers import free_port
+    from tests.instrument_helpers import free_port
 
     result = subprocess.run(
         [

@@ -8,9 +8,9 @@ import time
 
 import httpx
 import pytest
-from instrument_helpers import WAIT_SECONDS, demo_process, wait_for
 
 from obsgen import conventions as c
+from tests.instrument_helpers import WAIT_SECONDS, demo_process, wait_for
 
 
 def test_live_but_not_ready_while_the_model_loads() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from instrument_helpers import WAIT_SECONDS, ForwardListener, demo_process, free_port, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 
 from obsgen import conventions as c
+from tests.instrument_helpers import WAIT_SECONDS, ForwardListener, demo_process, free_port, wait_for
 
 
 def test_log_level_warning_hides_info_lines_but_keeps_failed_requests() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from instrument_helpers import ForwardListener, free_port, wait_for
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,6 +33,7 @@ from obsgen.instrument import (
 from obsgen.instrument.logs import AccessLog
 from obsgen.instrument.metrics import validate_buckets
 from obsgen.instrument.wsgi import ROUTE_ENVIRON_KEY
+from tests.instrument_helpers import ForwardListener, free_port, wait_for
 
 
 @pytest.fixture

@@ -173,3 +173,17 @@ def test_objective_is_a_ratio_and_threshold_a_timedelta() -> None:
     assert slo.objective == pytest.approx(0.995)
     assert slo.threshold_seconds == 1.0
     assert slo.error_budget == pytest.approx(0.005)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nesting is too deep", id="deep nesting"),
+        pytest.param(b"apiVersion: obsgen/v1\n\x00", "c.yaml:2:1: control character", id="NUL byte"),
+        pytest.param(b"x" * (16 * 1024 * 1024 + 1), "larger than 16 MiB", id="huge file"),
+    ],
+)
+def test_hostile_input_is_a_clear_error(raw: bytes, expected: str) -> None:
+    with pytest.raises(CatalogError) as info:
+        load_catalog(raw, "c.yaml")
+    assert expected in str(info.value)

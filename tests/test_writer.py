@@ -45,7 +45,7 @@ def test_write_prunes_files_it_owned_and_leaves_others(tmp_path: Path) -> None:
 def test_refuses_to_overwrite_a_file_it_does_not_own(tmp_path: Path) -> None:
     (tmp_path / "alerts").mkdir()
     (tmp_path / "alerts/a.yaml").write_bytes(b"hand written\n")
-    with pytest.raises(OutputError, match="refusing to overwrite files obsgen did not write: alerts/a.yaml"):
+    with pytest.raises(OutputError, match=r"refusing to overwrite files obsgen did not write: alerts/a\.yaml"):
         write(tmp_path, PLAN)
     assert (tmp_path / "alerts/a.yaml").read_bytes() == b"hand written\n"
     assert not (tmp_path / "alerts/b.yaml").exists(), "nothing else was written either"

@@ -8,6 +8,7 @@ memory or time), keys must be strings, and the file must be UTF-8.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,9 @@ from obsgen.errors import CatalogError, Problem
 
 #: A field path inside the catalog: ("services", "pay", "slos", "latency").
 Path = tuple[str | int, ...]
+
+#: Characters YAML refuses (PyYAML's Reader.NON_PRINTABLE), reported with a location.
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
 
 #: Bigger catalogs than this are refused: they would be a mistake or an attack.
 MAX_BYTES = 16 * 1024 * 1024
@@ -111,6 +115,13 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
         raise CatalogError(
             [Problem(file, 0, 0, "", "file is empty; start from `obsgen init`, which writes a commented example")]
         )
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise CatalogError(
+            [Problem(file, line, col, "", f"control character {bad.group()!r} is not allowed in YAML; remove it")]
+        )
     loader = _NoAliasLoader(text)
     try:
         root = loader.get_single_node()
@@ -123,13 +134,18 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
         raise CatalogError([Problem(file, line, col, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise CatalogError([Problem(file, 0, 0, "", f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise CatalogError([Problem(file, 0, 0, "", "nesting is too deep for a catalog")]) from None
     finally:
         loader.dispose()
     if root is None:
         raise CatalogError([Problem(file, 0, 0, "", "file is empty")])
     doc = Document(file, None)
     problems: list[Problem] = []
-    doc.data = _construct(root, (), doc, loader, problems)
+    try:
+        doc.data = _construct(root, (), doc, loader, problems)
+    except RecursionError:
+        raise CatalogError([Problem(file, 0, 0, "", "nesting is too deep for a catalog")]) from None
     if not isinstance(doc.data, dict):
         line, col = _mark(root)
         raise CatalogError(

@@ -119,9 +119,7 @@ def test_promtool_loads_the_repos_alert_rules_through_the_configs_rule_files(tmp
     rule_files = sorted((REPO / C.ALERTS_DIR).glob(C.ALERT_RULES_GLOB))
     if not rule_files:
         pytest.skip("alerts/ holds no rule files yet")
-    config["rule_files"] = [
-        str(REPO / C.ALERTS_DIR / Path(pattern).name) for pattern in config["rule_files"]
-    ]
+    config["rule_files"] = [str(REPO / C.ALERTS_DIR / Path(pattern).name) for pattern in config["rule_files"]]
     path = tmp_path / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
     result = subprocess.run(
@@ -139,7 +137,9 @@ def test_promtool_rejects_a_broken_config(tmp_path: Path) -> None:
     config["scrape_configs"].append(dict(config["scrape_configs"][0]))
     path = tmp_path / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
-    result = subprocess.run([promtool, "check", "config", str(path)], capture_output=True, timeout=30, check=False)
+    result = subprocess.run(
+        [promtool, "check", "config", str(path)], capture_output=True, timeout=30, check=False
+    )
     assert result.returncode != 0
 
 

@@ -17,6 +17,7 @@ Generator = Callable[[Catalog], dict[str, Artifact]]
 #: Generator modules, each owning a family of files.
 GENERATORS: tuple[str, ...] = (
     "obsgen.generate.prometheus_config",
+    "obsgen.generate.kubernetes",
 )
 
 

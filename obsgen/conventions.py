@@ -334,3 +334,42 @@ def k8s_servicemonitor_path(service: str) -> str:
 def service_image(service: str) -> str:
     """The image a service's Deployment runs (the demo stack builds ``obsgen-demo``)."""
     return f"obsgen-{service}:{IMAGE_TAG}"
+
+# --- Added by the log pipeline generators (obsgen.generate.logging) ----------------
+
+#: Shared with the dashboards generator (Grafana datasources read the same stores).
+ES_TIME_FIELD: Final = "@timestamp"
+STACK_LOKI_URL: Final = "http://loki:3100"
+STACK_ELASTICSEARCH_URL: Final = "http://elasticsearch:9200"
+
+#: The docker ``fluentd`` logging driver puts a container's stdout line under this key.
+LOG_DOCKER_LINE: Final = "log"
+#: Metadata the docker ``fluentd`` logging driver adds to every record.
+LOG_CONTAINER_ID: Final = "container_id"
+LOG_CONTAINER_NAME: Final = "container_name"
+LOG_STREAM_SOURCE: Final = "source"
+#: Stream-label value for a service, environment or level outside the catalog's sets.
+LOG_LABEL_UNKNOWN: Final = "unknown"
+#: Elasticsearch: daily indices ``obsgen-logs-YYYY.MM.DD`` (matched by ES_INDEX_PATTERN).
+ES_INDEX_PREFIX: Final = "obsgen-logs"
+ES_INDEX_TEMPLATE_NAME: Final = "obsgen-logs"
+ES_ILM_POLICY_NAME: Final = "obsgen-logs"
+FLUENTD_FORWARD_PORT: Final = DEFAULT_FLUENTD_PORT
+#: Generated files of the log pipeline (relative to --out).
+FLUENTD_CONFIG_PATH: Final = "stack/fluentd/fluent.conf"
+FLUENTD_DOCKERFILE_PATH: Final = "stack/fluentd/Dockerfile"
+LOKI_CONFIG_PATH: Final = "stack/loki/loki.yaml"
+ES_INDEX_TEMPLATE_PATH: Final = "stack/elasticsearch/index-template.json"
+ES_ILM_POLICY_PATH: Final = "stack/elasticsearch/ilm-policy.json"
+#: Where the Fluentd container mounts stack/fluentd, stack/elasticsearch and its buffer volume.
+FLUENTD_CONFIG_MOUNT: Final = "/fluentd/etc"
+FLUENTD_ES_MOUNT: Final = "/fluentd/elasticsearch"
+FLUENTD_BUFFER_MOUNT: Final = "/fluentd/buffer"
+FLUENTD_LOG_MOUNT: Final = "/fluentd/log"
+#: Where the Loki container keeps its data (a volume in the demo stack).
+LOKI_DATA_MOUNT: Final = "/loki"
+#: Dashboard tags telling the kinds of obsgen dashboards apart.
+TAG_RED: Final = "red"
+TAG_SLO: Final = "slo"
+TAG_USE: Final = "use"
+TAG_OVERVIEW: Final = "overview"

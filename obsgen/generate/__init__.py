@@ -18,6 +18,9 @@ Generator = Callable[[Catalog], dict[str, Artifact]]
 GENERATORS: tuple[str, ...] = (
     "obsgen.generate.prometheus_config",
     "obsgen.generate.kubernetes",
+    "obsgen.generate.logging.fluentd",
+    "obsgen.generate.logging.loki",
+    "obsgen.generate.logging.elasticsearch",
 )
 
 

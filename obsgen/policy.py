@@ -73,3 +73,44 @@ def period_problem(period: timedelta, scrape_interval: timedelta) -> str | None:
             f"{need} or a shorter prometheus.scrape_interval"
         )
     return None
+
+
+# --- Added for alert rules (obsgen.generate.alerting) ---------------------------------
+
+#: The one window read from raw counters: rate() over this many scrape intervals (Prometheus'
+#: advice is at least four, so a missed scrape still leaves enough samples).  Every alert window
+#: is derived from this recording with avg_over_time, so raw series are read over 1 minute only.
+BASE_WINDOW_SCRAPES = 4
+
+#: Recording rules and alerts that only tickets need run in a slower group: a ticket that waits
+#: up to five more minutes wakes nobody, and the long windows it reads are the expensive ones.
+SLOW_GROUP_INTERVAL = timedelta(minutes=5)
+
+#: Highest error ratio an alert may require.  burn_rate x (1 - objective) exceeds 1 for low
+#: objectives (14.4 x 10 % = 144 % at 90 %): such an alert could never fire, not even on a total
+#: outage.  Capping at "half of the requests fail" keeps every alert reachable; a total outage then
+#: pages after cap x long window (28 min on the 56 min window of a 28-day period).
+MAX_ERROR_RATIO_THRESHOLD = 0.5
+
+#: ServiceTargetsDown / ServiceAbsent wait this many scrape intervals: one failed scrape is a
+#: blip (a GC pause, a slow network), three in a row is an outage.
+TARGETS_DOWN_SCRAPES = 3
+
+
+def base_window(scrape_interval: timedelta, evaluation_interval: timedelta, period: timedelta) -> timedelta:
+    """The raw rate() window every alert window is derived from.
+
+    At least BASE_WINDOW_SCRAPES scrapes and one evaluation interval (so consecutive recordings
+    overlap and avg_over_time sees every moment), never longer than the shortest alert window.
+    """
+    wanted = max(scrape_interval * BASE_WINDOW_SCRAPES, evaluation_interval)
+    return min(wanted, shortest_window(period))
+
+
+def error_ratio_threshold(burn_rate: float, error_budget: float) -> float:
+    """The error ratio at which an alert of ``burn_rate`` fires, capped so that it stays reachable."""
+    return min(burn_rate * error_budget, MAX_ERROR_RATIO_THRESHOLD)
+
+
+def targets_down_for(scrape_interval: timedelta) -> timedelta:
+    return scrape_interval * TARGETS_DOWN_SCRAPES

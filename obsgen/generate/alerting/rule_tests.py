@@ -1,0 +1,345 @@
+"""promtool rule unit tests, generated with the rules: ``alerts/tests/<service>.yaml``.
+
+Per SLO: a total outage pages (or tickets, when paging is off) within the time the plan
+promises; a slow burn opens a ticket and never pages.  Per service: healthy traffic, zero
+traffic, traffic that stops and no series at all stay silent and record no NaN; every target
+down and the job gone from discovery page.  ``promtool test rules alerts/tests/*.yaml`` runs them.
+
+Note: promtool evaluates every group at the file's ``evaluation_interval`` and ignores group
+intervals, so tickets are tested at the fast cadence; in Prometheus they can come up to
+``policy.SLOW_GROUP_INTERVAL`` later.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from obsgen import conventions as C
+from obsgen import durations, policy
+from obsgen import promql as Q
+from obsgen.generate.alerting.plan import (
+    SloPlan,
+    base_window,
+    fast_windows,
+    human,
+    slo_plans,
+    slow_windows,
+    window_name,
+)
+from obsgen.generate.alerting.rules import rule_groups, targets_severity
+from obsgen.generate.artifacts import Artifact, Yaml
+from obsgen.model import SLO, Catalog, Service
+
+#: Requests per second of the synthetic traffic.
+TEST_RPS = 10.0
+#: Healthy traffic before a test's incident starts.
+WARMUP = timedelta(hours=1)
+#: How long a slow burn runs before its ticket is checked (see slow_burn_test for why it suffices).
+SLOW_BURN = timedelta(hours=3)
+#: How long the silent scenarios run.
+SILENT = timedelta(hours=3)
+#: Instance label of the synthetic series when the catalog lists no targets.
+TEST_INSTANCE = "test:8000"
+
+
+@dataclass(frozen=True)
+class Phase:
+    duration: timedelta
+    rps: float = TEST_RPS
+    error_ratio: float = 0.0
+    #: Targets answer scrapes (``up`` is 1).
+    up: bool = True
+    #: The targets exist at all: False ends every series with a staleness marker.
+    present: bool = True
+
+
+def generate(catalog: Catalog) -> dict[str, Artifact]:
+    out: dict[str, Artifact] = {}
+    for service in catalog.services:
+        if not rule_groups(catalog, service):
+            continue
+        out[C.alert_tests_path(service.name)] = Yaml({
+            "rule_files": [f"../{C.alert_rules_path(service.name).rsplit('/', 1)[-1]}"],
+            "evaluation_interval": durations.format_prometheus(catalog.evaluation_interval),
+            "tests": unit_tests(catalog, service),
+        })
+    return out
+
+
+def unit_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
+    tests: list[dict[str, Any]] = []
+    for p in slo_plans(catalog, service):
+        first = p.severities[0] if p.severities else None
+        if first is not None:
+            tests.append(outage_test(catalog, p, first))
+        if C.SEVERITY_TICKET in p.severities:
+            slow = slow_burn_test(catalog, p)
+            if slow is not None:
+                tests.append(slow)
+    tests += silent_tests(catalog, service)
+    if targets_severity(service) is not None:
+        tests += disappearance_tests(catalog, service)
+    return tests
+
+
+# --- Synthetic series ---------------------------------------------------------------------
+
+
+def error_code(pattern: str) -> str:
+    """A status code the service counts as an error (Prometheus anchors label regexes)."""
+    codes = ["500", *(str(c) for c in range(100, 600))]
+    for code in codes:
+        if re.fullmatch(pattern, code):
+            return code
+    raise ValueError(f"error_codes {pattern!r} matches no HTTP status code")
+
+
+def _samples(phase: Phase, scrape: timedelta) -> int:
+    return max(1, round(phase.duration / scrape))
+
+
+def _values(phases: list[Phase], scrape: timedelta, per_scrape: Any) -> str:
+    """Expanding notation for a counter whose increment per scrape is ``per_scrape(phase)``."""
+    parts: list[str] = []
+    value = 0.0
+    gone = False
+    for i, phase in enumerate(phases):
+        n = _samples(phase, scrape)
+        if not phase.present:
+            if not gone:
+                parts.append("stale" if n == 1 else f"stale _x{n - 1}")
+                gone = True
+            else:
+                parts.append(f"_x{n}")
+            continue
+        gone = False
+        inc = float(per_scrape(phase))
+        if i > 0:
+            value += inc
+        parts.append(f"{Q.number(value)}+{Q.number(inc)}x{n - 1}")
+        value += inc * (n - 1)
+    return " ".join(parts)
+
+
+def _gauge(phases: list[Phase], scrape: timedelta, value: Any) -> str:
+    parts: list[str] = []
+    gone = False
+    for phase in phases:
+        n = _samples(phase, scrape)
+        if not phase.present:
+            parts.append(f"_x{n}" if gone else ("stale" if n == 1 else f"stale _x{n - 1}"))
+            gone = True
+            continue
+        gone = False
+        parts.append(f"{Q.number(float(value(phase)))}x{n - 1}")
+    return " ".join(parts)
+
+
+def _series(metric: str, **labels: str) -> str:
+    return Q.selector(metric, *(Q.eq(k, v) for k, v in labels.items()))
+
+
+def _instances(service: Service) -> tuple[str, ...]:
+    return service.targets or (TEST_INSTANCE,)
+
+
+def up_series(catalog: Catalog, service: Service, phases: list[Phase]) -> list[dict[str, str]]:
+    return [
+        {"series": _series(C.UP_METRIC, job=service.job, instance=instance),
+         "values": _gauge(phases, catalog.scrape_interval, lambda ph: 1 if ph.up else 0)}
+        for instance in _instances(service)
+    ]
+
+
+def sli_series(catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase]) -> list[dict[str, str]]:
+    """Counters a service exports, with the traffic and error ratio of each phase."""
+    scrape = catalog.scrape_interval
+    s = scrape.total_seconds()
+    instance = _instances(service)[0]
+    out: dict[str, str] = {}
+
+    def total(ph: Phase) -> float:
+        return ph.rps * s if ph.up else 0.0
+
+    def good(ph: Phase) -> float:
+        return total(ph) * (1 - ph.error_ratio)
+
+    def bad(ph: Phase) -> float:
+        return total(ph) * ph.error_ratio
+
+    job = service.job
+    if any(slo.kind == "availability" for slo in slos):
+        requests = service.metrics.requests
+        out[_series(requests, job=job, instance=instance, code="200")] = _values(phases, scrape, good)
+        code = error_code(service.error_codes)
+        out[_series(requests, job=job, instance=instance, code=code)] = _values(phases, scrape, bad)
+    latency = [slo for slo in slos if slo.kind == "latency"]
+    if latency:
+        duration = service.metrics.duration
+        out[_series(duration + C.COUNT_SUFFIX, job=job, instance=instance)] = _values(phases, scrape, total)
+        out[_series(duration + C.BUCKET_SUFFIX, job=job, instance=instance, le="+Inf")] = _values(
+            phases, scrape, total)
+        for slo in latency:
+            le = repr(float(slo.threshold_seconds))
+            out[_series(duration + C.BUCKET_SUFFIX, job=job, instance=instance, le=le)] = _values(
+                phases, scrape, good)
+    return [{"series": k, "values": v} for k, v in sorted(out.items())]
+
+
+def _test(name: str, catalog: Catalog, series: list[dict[str, str]], checks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "interval": durations.format_prometheus(catalog.scrape_interval),
+        "input_series": series,
+        "promql_expr_test": checks,
+    }
+
+
+def _at(t: timedelta) -> str:
+    return durations.format_prometheus(t) if t > timedelta(0) else "0s"
+
+
+def _alerts(**labels: str) -> str:
+    return Q.selector(C.ALERTS_METRIC, Q.eq(C.LABEL_ALERTSTATE, "firing"),
+                      *(Q.eq(k, v) for k, v in sorted(labels.items())))
+
+
+def fires(expr: str, at: timedelta) -> dict[str, Any]:
+    return {"expr": f"count({expr})", "eval_time": _at(at), "exp_samples": [{"labels": "{}", "value": 1}]}
+
+
+def silent(expr: str, at: timedelta) -> dict[str, Any]:
+    return {"expr": expr, "eval_time": _at(at), "exp_samples": []}
+
+
+def never(expr: str, until: timedelta, catalog: Catalog) -> dict[str, Any]:
+    """No sample of ``expr`` at any evaluation up to ``until`` (ALERTS is stored like any series)."""
+    step = durations.format_prometheus(catalog.evaluation_interval)
+    return silent(f"max_over_time(({expr})[{durations.format_prometheus(until)}:{step}])", until)
+
+
+def _ceil(value: timedelta, step: timedelta) -> timedelta:
+    return step * math.ceil(value / step)
+
+
+# --- Scenarios ------------------------------------------------------------------------------
+
+
+def detection_bound(catalog: Catalog, p: SloPlan, severity: str, error_ratio: float) -> timedelta | None:
+    """Latest time an alert may take to fire: the plan's time to detect, plus one base window
+    (the recordings average rates over it: up to half a window of lag, a full one while the
+    first errors ramp it up), one scrape and two evaluations."""
+    ttd = p.time_to_detect(severity, error_ratio)
+    if ttd is None:
+        return None
+    slack = base_window(catalog) + catalog.scrape_interval + 2 * catalog.evaluation_interval
+    return _ceil(ttd + slack, catalog.evaluation_interval)
+
+
+def outage_test(catalog: Catalog, p: SloPlan, severity: str) -> dict[str, Any]:
+    bound = detection_bound(catalog, p, severity, 1.0)
+    assert bound is not None  # every threshold is capped below a ratio of 1
+    phases = [Phase(WARMUP), Phase(bound + catalog.evaluation_interval, error_ratio=1.0)]
+    end = WARMUP + bound
+    series = up_series(catalog, p.service, phases) + sli_series(catalog, p.service, (p.slo,), phases)
+    mine = {C.LABEL_ALERTNAME: C.ALERT_SLO_BURN, C.LABEL_SLO: p.slo.name, C.LABEL_SERVICE: p.service.name}
+    checks = [
+        never(_alerts(**mine), WARMUP - catalog.evaluation_interval, catalog),
+        fires(_alerts(**mine, severity=severity), end),
+    ]
+    if severity != C.SEVERITY_PAGE:
+        checks.append(never(_alerts(service=p.service.name, severity=C.SEVERITY_PAGE), end, catalog))
+    verb = "pages" if severity == C.SEVERITY_PAGE else "opens a ticket and never pages"
+    return _test(f"{p.service.name}/{p.slo.name}: a total outage {verb} within {human(bound)}",
+                 catalog, series, checks)
+
+
+def slow_burn_ratio(p: SloPlan) -> float | None:
+    """An error ratio above every ticket threshold's slowest pair and below every page threshold."""
+    tickets = [pair.threshold for pair in p.severity_pairs(C.SEVERITY_TICKET)]
+    pages = [pair.threshold for pair in p.severity_pairs(C.SEVERITY_PAGE)] or [policy.MAX_ERROR_RATIO_THRESHOLD]
+    low, high = min(tickets), min(pages)
+    ratio = 2 * low
+    if ratio >= high:
+        ratio = math.sqrt(low * high)
+    return ratio if low < ratio < high else None
+
+
+def slow_burn_test(catalog: Catalog, p: SloPlan) -> dict[str, Any] | None:
+    """Errors at twice the slowest ticket threshold for SLOW_BURN, after an hour of healthy traffic.
+
+    The windows average over the data they have: after 3 h of burning, 3/4 of the long window
+    and all of the short one burn at 2x, above the 1x pair's threshold, below every page's.
+    """
+    ratio = slow_burn_ratio(p)
+    if ratio is None:
+        return None
+    phases = [Phase(WARMUP), Phase(SLOW_BURN + catalog.evaluation_interval, error_ratio=ratio)]
+    end = WARMUP + SLOW_BURN
+    series = up_series(catalog, p.service, phases) + sli_series(catalog, p.service, (p.slo,), phases)
+    mine = {C.LABEL_ALERTNAME: C.ALERT_SLO_BURN, C.LABEL_SLO: p.slo.name, C.LABEL_SERVICE: p.service.name}
+    checks = [
+        fires(_alerts(**mine, severity=C.SEVERITY_TICKET), end),
+        never(_alerts(service=p.service.name, severity=C.SEVERITY_PAGE), end, catalog),
+    ]
+    return _test(
+        f"{p.service.name}/{p.slo.name}: a slow burn ({ratio:.3g} errors) opens a ticket and never pages",
+        catalog, series, checks)
+
+
+def silent_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
+    """Healthy traffic, no traffic, traffic that stops, no series: no alert, no NaN recorded."""
+    budgets = [slo.error_budget for slo in service.slos] or [0.0]
+    healthy = min(budgets) / 2
+    scenarios: list[tuple[str, list[Phase], bool]] = [
+        ("healthy traffic (errors at half the budget) stays silent", [Phase(SILENT, error_ratio=healthy)], True),
+        ("zero traffic stays silent and records no NaN", [Phase(SILENT, rps=0.0)], True),
+        ("traffic that stops stays silent and records no NaN",
+         [Phase(WARMUP, error_ratio=healthy), Phase(SILENT, rps=0.0)], True),
+        ("no request series at all stays silent", [Phase(SILENT)], False),
+    ]
+    tests = []
+    for name, phases, with_sli in scenarios:
+        end = sum((ph.duration for ph in phases), timedelta(0))
+        series = up_series(catalog, service, phases)
+        if with_sli:
+            series += sli_series(catalog, service, service.slos, phases)
+        checks = [never(_alerts(service=service.name), end, catalog)]
+        if service.slos:
+            # NaN (and Inf) times 0 is NaN, which differs from 0; one NaN makes the sum NaN.
+            for window in sorted({*fast_windows(catalog), *slow_windows(catalog)}):
+                record = Q.selector(C.sli_error_ratio_record(window_name(window)), Q.eq(C.LABEL_SERVICE, service.name))
+                checks.append(silent(f"sum_over_time({record}[{durations.format_prometheus(end)}]) * 0 != 0", end))
+        tests.append(_test(f"{service.name}: {name}", catalog, series, checks))
+    return tests
+
+
+def disappearance_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
+    """(b): burn rates see nothing when the service is gone; the target alerts must page."""
+    severity = targets_severity(service)
+    assert severity is not None
+    wait = policy.targets_down_for(catalog.scrape_interval)
+    bound = _ceil(wait + 2 * catalog.evaluation_interval + catalog.scrape_interval, catalog.evaluation_interval)
+    cases = [
+        (C.ALERT_TARGETS_DOWN, "every target down",
+         [Phase(WARMUP), Phase(bound + catalog.evaluation_interval, up=False)]),
+        (C.ALERT_SERVICE_ABSENT, "the job gone from service discovery",
+         [Phase(WARMUP), Phase(bound + catalog.evaluation_interval, present=False)]),
+    ]
+    tests = []
+    for alert, what, phases in cases:
+        series = up_series(catalog, service, phases) + sli_series(catalog, service, service.slos, phases)
+        if alert == C.ALERT_TARGETS_DOWN:
+            # A target that does not answer exports nothing: its request series go stale too.
+            series = up_series(catalog, service, phases) + sli_series(
+                catalog, service, service.slos, [phases[0], Phase(phases[1].duration, present=False)])
+        mine = {C.LABEL_ALERTNAME: alert, C.LABEL_SERVICE: service.name}
+        tests.append(_test(
+            f"{service.name}: {what} {'pages' if severity == C.SEVERITY_PAGE else 'opens a ticket'} "
+            f"within {human(bound)}", catalog, series,
+            [never(_alerts(**mine), WARMUP - catalog.evaluation_interval, catalog), fires(_alerts(**mine, severity=severity), WARMUP + bound)]))
+    return tests

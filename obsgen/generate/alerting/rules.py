@@ -1,0 +1,274 @@
+"""Prometheus rules per service: SLI recordings, multiwindow multi-burn-rate alerts, target alerts.
+
+Per SLO (see docs/alerts.md for why each exists):
+
+* two recordings read raw counters, over the base window only (``slo:sli_errors:rate1m``,
+  ``slo:sli_requests:rate1m``), numerator and denominator aggregated separately;
+* one error-ratio recording per alert window, derived from those with ``avg_over_time`` (the mean
+  of evenly sampled rates over a window is the rate over that window), guarded so that no traffic
+  gives no sample instead of NaN;
+* one page and one ticket alert, each the OR of two (long AND short window) conditions.
+
+Windows only tickets read live in a slower group.  Per service, two page alerts catch what burn
+rates cannot see: every target down, and the job gone from service discovery.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from obsgen import conventions as C
+from obsgen import durations, policy
+from obsgen import promql as Q
+from obsgen.generate.alerting.plan import (
+    Pair,
+    SloPlan,
+    base_window,
+    fast_windows,
+    human,
+    percent,
+    slo_plans,
+    slow_interval,
+    slow_windows,
+    window_name,
+)
+from obsgen.generate.artifacts import Artifact, Yaml
+from obsgen.model import SLO, Catalog, Service
+
+Rule = dict[str, Any]
+Group = dict[str, Any]
+
+
+def generate(catalog: Catalog) -> dict[str, Artifact]:
+    """``alerts/<service>.yaml`` for every service that has something to alert on."""
+    out: dict[str, Artifact] = {}
+    for service in catalog.services:
+        groups = rule_groups(catalog, service)
+        if groups:
+            out[C.alert_rules_path(service.name)] = Yaml({"groups": groups})
+    return out
+
+
+def rule_groups(catalog: Catalog, service: Service) -> list[Group]:
+    """The rule groups of one service (also what the PrometheusRule resources carry)."""
+    plans = slo_plans(catalog, service)
+    fast: list[Rule] = []
+    slow: list[Rule] = []
+    for p in plans:
+        fast += base_recordings(catalog, p)
+    for p in plans:
+        fast += [ratio_recording(catalog, p, w) for w in fast_windows(catalog)]
+    for p in plans:
+        slow += [ratio_recording(catalog, p, w) for w in slow_windows(catalog)]
+    for p in plans:
+        if p.severity_pairs(C.SEVERITY_PAGE):
+            fast.append(burn_alert(catalog, p, C.SEVERITY_PAGE))
+        if p.severity_pairs(C.SEVERITY_TICKET):
+            slow.append(burn_alert(catalog, p, C.SEVERITY_TICKET))
+    groups: list[Group] = []
+    if fast:
+        groups.append(_group(C.slo_rule_group(service.name, "fast"), catalog.evaluation_interval, fast))
+    if slow:
+        groups.append(_group(C.slo_rule_group(service.name, "slow"), slow_interval(catalog), slow))
+    targets = target_alerts(catalog, service)
+    if targets:
+        groups.append(_group(C.targets_rule_group(service.name), catalog.evaluation_interval, targets))
+    return groups
+
+
+def _group(name: str, interval: timedelta, rules: list[Rule]) -> Group:
+    return {"name": name, "interval": durations.format_prometheus(interval), "rules": rules}
+
+
+# --- SLIs ------------------------------------------------------------------------------
+
+
+def _slo_labels(p: SloPlan) -> dict[str, str]:
+    return {C.LABEL_SERVICE: p.service.name, C.LABEL_SLO: p.slo.name, C.LABEL_TEAM: p.team}
+
+
+def _slo_matchers(p: SloPlan) -> tuple[Q.Matcher, ...]:
+    return Q.eq(C.LABEL_SERVICE, p.service.name), Q.eq(C.LABEL_SLO, p.slo.name)
+
+
+def sli_rates(service: Service, slo: SLO, window: timedelta) -> tuple[str, str]:
+    """(bad events, all events) per second over ``window``, each summed on its own.
+
+    Availability: requests whose ``code`` matches error_codes / all requests.  Latency: requests
+    slower than the threshold (count minus the threshold's bucket) / all requests.
+    """
+    job = Q.eq(C.LABEL_JOB, service.job)
+    if slo.kind == "availability":
+        requests = Q.selector(service.metrics.requests, job)
+        errors = Q.selector(service.metrics.requests, job, Q.re_match(C.LABEL_CODE, service.error_codes))
+        total = Q.sum_by((), Q.rate(requests, window))
+        # A service that never failed has no error series yet: count that as 0 errors, not "no data".
+        return f"{Q.sum_by((), Q.rate(errors, window))} or vector(0)", total
+    count = Q.selector(service.metrics.duration + C.COUNT_SUFFIX, job)
+    bucket = Q.selector(
+        service.metrics.duration + C.BUCKET_SUFFIX, job, Q.re_match(C.LABEL_LE, C.le_matcher(slo.threshold_seconds))
+    )
+    total = Q.sum_by((), Q.rate(count, window))
+    return f"{total} - {Q.sum_by((), Q.rate(bucket, window))}", total
+
+
+def base_recordings(catalog: Catalog, p: SloPlan) -> list[Rule]:
+    """The only rules that read raw series: bad and all events over the base window."""
+    window = base_window(catalog)
+    errors, requests = sli_rates(p.service, p.slo, window)
+    name = window_name(window)
+    return [
+        {"record": C.sli_errors_record(name), "expr": errors, "labels": _slo_labels(p)},
+        {"record": C.sli_requests_record(name), "expr": requests, "labels": _slo_labels(p)},
+    ]
+
+
+def ratio_expr(catalog: Catalog, p: SloPlan, window: timedelta) -> str:
+    base = window_name(base_window(catalog))
+    errors = Q.selector(C.sli_errors_record(base), *_slo_matchers(p))
+    requests = Q.selector(C.sli_requests_record(base), *_slo_matchers(p))
+    # `> 0` drops windows without traffic: no sample instead of 0/0 = NaN.
+    return f"avg_over_time({errors}{Q.window(window)})\n/\n(avg_over_time({requests}{Q.window(window)}) > 0)"
+
+
+def ratio_recording(catalog: Catalog, p: SloPlan, window: timedelta) -> Rule:
+    return {
+        "record": C.sli_error_ratio_record(window_name(window)),
+        "expr": ratio_expr(catalog, p, window),
+        "labels": _slo_labels(p),
+    }
+
+
+# --- Alerts ----------------------------------------------------------------------------
+
+
+def _ratio(p: SloPlan, window: timedelta) -> str:
+    return Q.selector(C.sli_error_ratio_record(window_name(window)), *_slo_matchers(p))
+
+
+def burn_expr(p: SloPlan, severity: str) -> str:
+    """OR of the severity's pairs; each fires when both windows burn faster than its rate.
+
+    The value is the long window's burn rate (error ratio / error budget), for the description.
+    """
+    budget = Q.number(p.slo.error_budget)
+    conditions = []
+    for pair in p.severity_pairs(severity):
+        rate = Q.number(pair.effective_burn_rate)
+        conditions.append(
+            f"(\n  {_ratio(p, pair.long)} / {budget} > {rate}\nand\n  {_ratio(p, pair.short)} / {budget} > {rate}\n)"
+        )
+    return "\nor\n".join(conditions)
+
+
+def _clients(service: Service, slo: SLO) -> str:
+    if slo.kind == "availability":
+        return f"requests fail (status code matching {service.error_codes})"
+    return f"requests take longer than {_seconds(slo.threshold_seconds)}"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
+
+
+def _pair_text(pair: Pair) -> str:
+    capped = f", capped from {pair.burn_rate:g}x" if pair.capped else ""
+    return (
+        f"more than {percent(pair.threshold)} of them over both the last {window_name(pair.long)} and "
+        f"{window_name(pair.short)} ({pair.effective_burn_rate:.3g}x{capped}; "
+        f"{percent(pair.budget_consumed)} of the budget spent when it fires)"
+    )
+
+
+def literal(text: str) -> str:
+    """Catalog text inside an annotation: Prometheus expands {{ }} as a Go template action."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
+def _links(catalog: Catalog, service: Service) -> dict[str, str]:
+    links = {"dashboard_url": literal(f"{catalog.grafana_url}/d/{C.service_dashboard_uid(service.name)}")}
+    if service.runbook_url:
+        links["runbook_url"] = literal(service.runbook_url)
+    return links
+
+
+def burn_alert(catalog: Catalog, p: SloPlan, severity: str) -> Rule:
+    pairs = p.severity_pairs(severity)
+    period = window_name(catalog.slo_period)
+    speed = "fast" if severity == C.SEVERITY_PAGE else "slowly"
+    what = f" ({literal(p.slo.description)})" if p.slo.description else ""
+    fastest = pairs[0]
+    lasts = human(catalog.slo_period / fastest.effective_burn_rate)
+    advice = (
+        f"Act now: at {fastest.effective_burn_rate:.3g}x the whole {period} budget is gone in {lasts}."
+        if severity == C.SEVERITY_PAGE
+        else "Plan a fix: at this rate the budget will not last the period."
+    )
+    description = (
+        f"{p.service.name} {p.slo.name} SLO{what}, objective {p.slo.objective_percent:g}% over {period}: "
+        f"the error budget is burning {{{{ printf \"%.1f\" $value }}}}x as fast as the objective allows "
+        f"(over the alert's long window). It fires when {_clients(p.service, p.slo)}: "
+        + " or ".join(_pair_text(pair) for pair in pairs)
+        + f". {advice}"
+    )
+    return {
+        "alert": C.ALERT_SLO_BURN,
+        "expr": burn_expr(p, severity),
+        "labels": {**_slo_labels(p), C.LABEL_SEVERITY: severity},
+        "annotations": {
+            "summary": f"{p.service.name} {p.slo.name} SLO is burning its error budget {speed}",
+            "description": description,
+            **_links(catalog, p.service),
+        },
+    }
+
+
+def targets_severity(service: Service) -> str | None:
+    if service.alerting.page:
+        return C.SEVERITY_PAGE
+    if service.alerting.ticket:
+        return C.SEVERITY_TICKET
+    return None
+
+
+def target_alerts(catalog: Catalog, service: Service) -> list[Rule]:
+    """What burn rates miss: with every target down or gone there is no error ratio at all."""
+    severity = targets_severity(service)
+    if severity is None:
+        return []
+    up = Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.job))
+    wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))
+    labels = {C.LABEL_SERVICE: service.name, C.LABEL_TEAM: service.team, C.LABEL_SEVERITY: severity}
+    blind = "its SLO alerts cannot fire: there are no requests to count"
+    return [
+        {
+            "alert": C.ALERT_TARGETS_DOWN,
+            "expr": f"max({up}) == 0",
+            "for": wait,
+            "labels": labels,
+            "annotations": {
+                "summary": f"{service.name}: every scrape target is down",
+                "description": (
+                    f"Prometheus has failed to scrape every target of job {literal(service.job)} for {wait} "
+                    f"({policy.TARGETS_DOWN_SCRAPES} scrapes): clients most likely cannot reach "
+                    f"{service.name} at all, and {blind}."
+                ),
+                **_links(catalog, service),
+            },
+        },
+        {
+            "alert": C.ALERT_SERVICE_ABSENT,
+            "expr": f"absent({up})",
+            "for": wait,
+            "labels": labels,
+            "annotations": {
+                "summary": f"{service.name}: no scrape target at all",
+                "description": (
+                    f"Prometheus has had no target for job {literal(service.job)} for {wait}: the service "
+                    f"disappeared from service discovery (deleted, scaled to zero, relabelled), and {blind}."
+                ),
+                **_links(catalog, service),
+            },
+        },
+    ]

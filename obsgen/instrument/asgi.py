@@ -6,8 +6,8 @@ server CPU per request (REFERENCE.md): this wraps ``send`` and nothing else.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Final
 
@@ -59,7 +59,7 @@ def _request_id(scope: Scope) -> str:
             if 0 < len(text) <= _MAX_REQUEST_ID and text.isascii() and text.isprintable():
                 return text
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # a uuid4 without the uuid object: a third of the cost
 
 
 class InstrumentMiddleware:

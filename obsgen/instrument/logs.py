@@ -39,6 +39,7 @@ _RESERVED: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None
     "color_message",  # uvicorn's coloured copy of the message
     "taskName",
 }
+_PLAIN_RECORD_ATTRS: Final = len(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 _LEVEL_ALIASES: Final = {"warn": "warning", "fatal": "critical"}
 #: uvicorn configures these itself unless told not to; their records must reach our handler.
 _UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
@@ -112,11 +113,14 @@ class JsonFormatter(logging.Formatter):
         ctx = _current.get()
         if ctx is not None:
             data[c.LOG_REQUEST_ID] = ctx.request_id
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED:
-                if key == "fields" and isinstance(value, dict):
-                    data.update(value)
-                else:
+        attrs = record.__dict__
+        fields = attrs.get("fields")
+        if isinstance(fields, dict):
+            data.update(fields)
+        # Scan for ``extra=`` keys only when the record has more attributes than a plain one.
+        if len(attrs) > _PLAIN_RECORD_ATTRS + (fields is not None):
+            for key, value in attrs.items():
+                if key not in _RESERVED and key != "fields":
                     data[key] = value
         if record.exc_info:
             data[c.LOG_EXCEPTION] = self.formatException(record.exc_info)

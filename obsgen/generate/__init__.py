@@ -18,8 +18,6 @@ Generator = Callable[[Catalog], dict[str, Artifact]]
 GENERATORS: tuple[str, ...] = (
     "obsgen.generate.alerting.rules",
     "obsgen.generate.alerting.rule_tests",
-    "obsgen.generate.alerting.alertmanager",
-    "obsgen.generate.alerting.kubernetes",
     "obsgen.generate.prometheus_config",
     "obsgen.generate.kubernetes",
     "obsgen.generate.logging.fluentd",

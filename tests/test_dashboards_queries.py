@@ -24,6 +24,8 @@ PODS = Resource("pods", "container", "cadvisor", ())
 SEL = 'http_requests_total{job="pay",instance=~"$instance"}'
 ERRORS = 'http_requests_total{job="pay",instance=~"$instance",code=~"5.."}'
 BUCKETS = 'http_request_duration_seconds_bucket{job="pay",instance=~"$instance"}'
+N = 'job="node",instance=~"$instance"'
+P = 'job="cadvisor",instance=~"$instance",image!=""'
 
 CASES = [
     pytest.param(q.request_rate(SVC), f"sum(rate({SEL}[$__rate_interval]))", id="request rate"),
@@ -93,6 +95,37 @@ CASES = [
                  'sum by (instance, name, container) (rate(container_memory_failures_total{job="cadvisor",'
                  'instance=~"$instance",image!="",failure_type="pgmajfault"}[$__rate_interval]))',
                  id="container major faults"),
+    pytest.param(q.node_cpu_pressure(NODE),
+                 f'sum by (instance) (rate(node_pressure_cpu_waiting_seconds_total{{{N}}}[$__rate_interval]))',
+                 id="node cpu pressure"),
+    pytest.param(q.node_swap_pages(NODE, "node_vmstat_pswpin"),
+                 f"sum by (instance) (rate(node_vmstat_pswpin{{{N}}}[$__rate_interval]))", id="node swap in"),
+    pytest.param(q.node_memory_major_faults(NODE),
+                 f"sum by (instance) (rate(node_vmstat_pgmajfault{{{N}}}[$__rate_interval]))", id="node major faults"),
+    pytest.param(q.node_oom_kills(NODE),
+                 f"sum by (instance) (increase(node_vmstat_oom_kill{{{N}}}[$__rate_interval]))", id="node oom kills"),
+    pytest.param(q.node_memory_ecc_errors(NODE, "node_edac_correctable_errors_total"),
+                 f"sum by (instance) (increase(node_edac_correctable_errors_total{{{N}}}[$__rate_interval]))",
+                 id="node ecc errors"),
+    pytest.param(q.node_disk_busy(NODE),
+                 f"sum by (instance, device) (rate(node_disk_io_time_seconds_total{{{N}}}[$__rate_interval]))",
+                 id="node disk busy"),
+    pytest.param(q.node_disk_queue(NODE),
+                 f"sum by (instance, device) (rate(node_disk_io_time_weighted_seconds_total{{{N}}}"
+                 "[$__rate_interval]))", id="node disk queue"),
+    pytest.param(q.node_filesystem_errors(NODE),
+                 f'sum by (instance, mountpoint) (node_filesystem_device_error{{{N},'
+                 'fstype!~"tmpfs|ramfs|rootfs|squashfs|overlay|nsfs|fuse.*"})', id="node filesystem errors"),
+    pytest.param(q.container_gauge(PODS, "container_memory_working_set_bytes"),
+                 f"sum by (instance, name, container) (container_memory_working_set_bytes{{{P}}})",
+                 id="container working set"),
+    pytest.param(q.container_memory_of_limit(PODS),
+                 f"sum by (instance, name, container) (container_memory_working_set_bytes{{{P}}}) / "
+                 f"(sum by (instance, name, container) (container_spec_memory_limit_bytes{{{P}}}) > 0)",
+                 id="container memory of limit: unlimited containers drop out"),
+    pytest.param(q.container_oom_events(PODS),
+                 f"sum by (instance, name, container) (increase(container_oom_events_total{{{P}}}"
+                 "[$__rate_interval]))", id="container oom events"),
 ]
 
 

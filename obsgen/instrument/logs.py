@@ -12,6 +12,7 @@ import contextvars
 import logging
 import os
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,9 @@ _PLAIN_RECORD_ATTRS: Final = len(vars(logging.LogRecord("", 0, "", 0, "", None, 
 _LEVEL_ALIASES: Final = {"warn": "warning", "fatal": "critical"}
 #: uvicorn configures these itself unless told not to; their records must reach our handler.
 _UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+_LEVEL_NAMES: Final = {logging.INFO: "info", logging.ERROR: "error"}
 
 
 @dataclass(slots=True)
@@ -167,13 +171,44 @@ class JsonLogHandler(logging.Handler):
         except Exception:
             self.handleError(record)
 
+    def write_access(self, level: int, logger_name: str, fields: dict[str, Any]) -> None:
+        """Write an access line built from ``fields`` (what emit() would write for it)."""
+        created = time.time()
+        data: dict[str, Any] = {
+            c.LOG_TIME: datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+            c.LOG_LEVEL_FIELD: _LEVEL_NAMES[level],
+            c.LOG_MESSAGE: c.ACCESS_LOG_MESSAGE,
+            c.LOG_LOGGER: logger_name,
+        }
+        data.update(self.json_formatter.static)
+        ctx = _current.get()
+        if ctx is not None:
+            data[c.LOG_REQUEST_ID] = ctx.request_id
+        data.update(fields)
+        try:
+            line = dumps(data)
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(line.decode() + "\n")
+                self.stream.flush()
+            if self.sink is not None:
+                self.sink.submit(created, line)
+        except Exception:
+            logging.getLogger(__name__).exception("could not write an access-log line")
+
     def close(self) -> None:
+        global _installed
+        if _installed is self:
+            _installed = None
         try:
             if self.sink is not None:
                 self.sink.close()
                 self.sink = None
         finally:
             super().close()
+
+
+#: The handler configure_logging() installed on the root logger, if any.
+_installed: JsonLogHandler | None = None
 
 
 class AccessLog:
@@ -188,6 +223,12 @@ class AccessLog:
         if not logger.isEnabledFor(level):
             return
         # makeRecord + handle skips Logger._log's caller lookup (a stack walk) on the hot path.
+        handler = _installed
+        root = logging.root
+        if handler is not None and logger.propagate and not logger.handlers and root.handlers == [handler]:
+            # Fast path: the access line goes straight to our JSON handler, without a LogRecord.
+            handler.write_access(level, logger.name, fields)
+            return
         record = logger.makeRecord(logger.name, level, "", 0, c.ACCESS_LOG_MESSAGE, (), None)
         record.fields = fields
         logger.handle(record)
@@ -229,6 +270,8 @@ def configure_logging(
             root.removeHandler(old)
             old.close()
     root.addHandler(handler)
+    global _installed
+    _installed = handler
     root.setLevel(numeric)
     for name in _UVICORN_LOGGERS:
         logger = logging.getLogger(name)

@@ -46,7 +46,9 @@ def set_error_rate(targets: Sequence[str], error_rate: float, retry_for: float =
             )
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
-                    log(msg="faults changed", level="warning", target=base, faults=json.loads(response.read()))
+                    log(
+                        msg="faults changed", level="warning", target=base, faults=json.loads(response.read())
+                    )
                 break
             except (urllib.error.URLError, OSError) as exc:
                 if time.monotonic() >= deadline:

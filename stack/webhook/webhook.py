@@ -9,6 +9,7 @@ Standard library only.  ``python webhook.py`` listens on ``WEBHOOK_PORT``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -106,10 +107,8 @@ def main() -> int:
     port = int(os.environ.get("WEBHOOK_PORT", DEFAULT_PORT))
     server = serve(port)
     print(json.dumps({"msg": "listening", "port": port}), flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

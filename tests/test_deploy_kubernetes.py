@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
 from obsgen import conventions as C
 from obsgen.generate import generate
 from obsgen.generate import kubernetes as k8s
+from obsgen.generate.artifacts import serialise
 from obsgen.model import Catalog
 
 #: The oldest Kubernetes release still supported upstream when this was written (1.31, Aug 2024).
@@ -32,11 +33,10 @@ Doc = dict[str, Any]
 
 
 def _plan(catalog: Catalog) -> dict[str, list[Doc]]:
-    """The Kubernetes generator's files for ``catalog``, as the pipeline serialises them, parsed."""
-    full = generate(catalog)
+    """The Kubernetes generator's files for ``catalog``, serialised as the pipeline does, parsed."""
     return {
-        path: [doc for doc in yaml.safe_load_all(full[path]) if doc is not None]
-        for path in k8s.generate(catalog)
+        path: [doc for doc in yaml.safe_load_all(serialise(artifact)) if doc is not None]
+        for path, artifact in k8s.generate(catalog).items()
     }
 
 

@@ -33,7 +33,7 @@ LOOPBACK = "127.0.0.1"
 #: Bound of waits for a process to start, become ready or exit; a healthy run needs a fraction of it.
 START_SECONDS = 30.0
 #: Lines of each log shown when a test fails.
-LOG_TAIL_LINES = 60
+LOG_TAIL_LINES = 25
 
 
 def free_port() -> int:
@@ -44,11 +44,11 @@ def free_port() -> int:
 
 
 def wait_for(check: Callable[[], T | None], what: str, timeout: float, every: float = 0.1) -> T:
-    """Poll ``check`` until it returns something other than None/False; fail after ``timeout`` seconds."""
+    """Poll ``check`` until it returns something truthy (and return that); fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
-        if result is not None and result is not False:
+        if result:
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

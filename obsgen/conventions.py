@@ -503,3 +503,41 @@ CADVISOR_CONTAINER_LABEL: Final = "container"
 CADVISOR_IMAGE_LABEL: Final = "image"
 LABEL_FAILURE_TYPE: Final = "failure_type"
 CADVISOR_PGMAJFAULT: Final = "pgmajfault"
+
+# --- Added for alerting (obsgen.generate.alerting) ---------------------------------
+LABEL_ALERTNAME: Final = "alertname"
+K8S_PROMETHEUSRULES_DIR: Final = "k8s/prometheusrules"
+#: Alertmanager receiver of the demo stack's webhook (WEBHOOK_URL); every alert reaches it.
+DEMO_WEBHOOK_RECEIVER: Final = "demo-webhook"
+#: Where Alertmanager reads receiver secrets at runtime (mounted, never generated).
+ALERTMANAGER_SECRETS_DIR: Final = "/etc/alertmanager/secrets"
+
+
+def slo_rule_group(service: str, speed: str) -> str:
+    """Rule group of a service's SLO rules: ``speed`` is ``fast`` (pages) or ``slow`` (tickets)."""
+    return f"obsgen-{service}-slo-{speed}"
+
+
+def targets_rule_group(service: str) -> str:
+    return f"obsgen-{service}-targets"
+
+
+def k8s_prometheusrule_path(service: str) -> str:
+    return f"{K8S_PROMETHEUSRULES_DIR}/{service}.yaml"
+
+
+def k8s_prometheusrule_name(service: str) -> str:
+    return f"obsgen-{service}-alerts"
+
+
+def alert_receiver(team: str, severity: str) -> str:
+    """Alertmanager receiver of a team's alerts of one severity."""
+    return f"{team}-{severity}"
+
+
+def slack_url_file(team: str) -> str:
+    return f"{ALERTMANAGER_SECRETS_DIR}/{team}-slack-url"
+
+
+def pagerduty_key_file(pagerduty_service: str) -> str:
+    return f"{ALERTMANAGER_SECRETS_DIR}/pagerduty-{pagerduty_service}-routing-key"

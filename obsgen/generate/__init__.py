@@ -16,6 +16,8 @@ Generator = Callable[[Catalog], dict[str, Artifact]]
 
 #: Generator modules, each owning a family of files.
 GENERATORS: tuple[str, ...] = (
+    "obsgen.generate.alerting.alertmanager",
+    "obsgen.generate.alerting.kubernetes",
     "obsgen.generate.alerting.rules",
     "obsgen.generate.alerting.rule_tests",
     "obsgen.generate.prometheus_config",

@@ -48,7 +48,7 @@ class Pair:
         window x threshold / error_ratio (SRE workbook); None when it never fires.  The short
         window is always the faster of the two, so the long one decides.
         """
-        if error_ratio <= self.threshold:
+        if error_ratio <= self.threshold * (1 + 1e-9):  # float noise: 1 - 0.9 is 0.0999...98
             return None
         return self.long * (self.threshold / error_ratio)
 
@@ -132,7 +132,7 @@ def human(value: timedelta) -> str:
     seconds = value.total_seconds()
     if seconds < 120:
         return f"{seconds:.0f} s"
-    if seconds < 7200:
+    if seconds < 6000:
         return f"{seconds / 60:.1f} min"
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} h"

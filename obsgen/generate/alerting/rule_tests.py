@@ -38,10 +38,13 @@ from obsgen.model import SLO, Catalog, Service
 TEST_RPS = 10.0
 #: Healthy traffic before a test's incident starts.
 WARMUP = timedelta(hours=1)
-#: How long a slow burn runs before its ticket is checked (see slow_burn_test for why it suffices).
-SLOW_BURN = timedelta(hours=3)
-#: How long the silent scenarios run.
-SILENT = timedelta(hours=3)
+#: Healthy traffic before a slow burn, and how long the burn runs before its ticket is checked
+#: (see slow_burn_test for why that suffices).
+SLOW_WARMUP = timedelta(minutes=30)
+SLOW_BURN = timedelta(minutes=90)
+#: How long the silent scenarios run, and the healthy traffic before a service disappears.
+SILENT = timedelta(hours=1)
+BEFORE_GONE = timedelta(minutes=15)
 #: Instance label of the synthetic series when the catalog lists no targets.
 TEST_INSTANCE = "test:8000"
 
@@ -270,16 +273,16 @@ def slow_burn_ratio(p: SloPlan) -> float | None:
 
 
 def slow_burn_test(catalog: Catalog, p: SloPlan) -> dict[str, Any] | None:
-    """Errors at twice the slowest ticket threshold for SLOW_BURN, after an hour of healthy traffic.
+    """Errors at twice the slowest ticket threshold for SLOW_BURN, after SLOW_WARMUP of health.
 
-    The windows average over the data they have: after 3 h of burning, 3/4 of the long window
-    and all of the short one burn at 2x, above the 1x pair's threshold, below every page's.
+    The windows average over the data they have: after 90 min of burning, 3/4 of both windows of
+    the slowest pair burn at 2x (1.5x on average), above its threshold and below every page's.
     """
     ratio = slow_burn_ratio(p)
     if ratio is None:
         return None
-    phases = [Phase(WARMUP), Phase(SLOW_BURN + catalog.evaluation_interval, error_ratio=ratio)]
-    end = WARMUP + SLOW_BURN
+    phases = [Phase(SLOW_WARMUP), Phase(SLOW_BURN + catalog.evaluation_interval, error_ratio=ratio)]
+    end = SLOW_WARMUP + SLOW_BURN
     series = up_series(catalog, p.service, phases) + sli_series(catalog, p.service, (p.slo,), phases)
     mine = {C.LABEL_ALERTNAME: C.ALERT_SLO_BURN, C.LABEL_SLO: p.slo.name, C.LABEL_SERVICE: p.service.name}
     checks = [
@@ -299,7 +302,7 @@ def silent_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
         ("healthy traffic (errors at half the budget) stays silent", [Phase(SILENT, error_ratio=healthy)], True),
         ("zero traffic stays silent and records no NaN", [Phase(SILENT, rps=0.0)], True),
         ("traffic that stops stays silent and records no NaN",
-         [Phase(WARMUP, error_ratio=healthy), Phase(SILENT, rps=0.0)], True),
+         [Phase(SLOW_WARMUP, error_ratio=healthy), Phase(SILENT, rps=0.0)], True),
         ("no request series at all stays silent", [Phase(SILENT)], False),
     ]
     tests = []
@@ -326,9 +329,9 @@ def disappearance_tests(catalog: Catalog, service: Service) -> list[dict[str, An
     bound = _ceil(wait + 2 * catalog.evaluation_interval + catalog.scrape_interval, catalog.evaluation_interval)
     cases = [
         (C.ALERT_TARGETS_DOWN, "every target down",
-         [Phase(WARMUP), Phase(bound + catalog.evaluation_interval, up=False)]),
+         [Phase(BEFORE_GONE), Phase(bound + catalog.evaluation_interval, up=False)]),
         (C.ALERT_SERVICE_ABSENT, "the job gone from service discovery",
-         [Phase(WARMUP), Phase(bound + catalog.evaluation_interval, present=False)]),
+         [Phase(BEFORE_GONE), Phase(bound + catalog.evaluation_interval, present=False)]),
     ]
     tests = []
     for alert, what, phases in cases:
@@ -341,5 +344,6 @@ def disappearance_tests(catalog: Catalog, service: Service) -> list[dict[str, An
         tests.append(_test(
             f"{service.name}: {what} {'pages' if severity == C.SEVERITY_PAGE else 'opens a ticket'} "
             f"within {human(bound)}", catalog, series,
-            [never(_alerts(**mine), WARMUP - catalog.evaluation_interval, catalog), fires(_alerts(**mine, severity=severity), WARMUP + bound)]))
+            [never(_alerts(**mine), BEFORE_GONE - catalog.evaluation_interval, catalog),
+             fires(_alerts(**mine, severity=severity), BEFORE_GONE + bound)]))
     return tests

@@ -382,107 +382,117 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 # --- HAProxy in front of two demo instances -----------------------------------------------------------
 
-#: HAProxy health checks: every 200 ms, one failure takes a server out, two successes put it back.
-CHECK_INTERVAL_MS = 200
+#: The demo stack's load balancer, used as shipped: addresses come from its environment variables.
+HAPROXY_CONFIG = REPO / "stack" / "haproxy" / "haproxy.cfg"
+COMPOSE_FILE = REPO / "docker-compose.yml"
+#: The backend and servers of HAProxy's config that the demo instances stand in for.
+HAPROXY_BACKEND = "demo"
+HAPROXY_SERVERS = ("demo-1", "demo-2")
 
 
 @dataclass
 class BalancedPair:
-    """Two demo instances behind HAProxy."""
+    """Two demo instances behind HAProxy, keyed by HAProxy's server names."""
 
-    demos: list[DemoInstance]
+    servers: dict[str, DemoInstance]
     haproxy: Process
     port: int
     stats_url: str
 
-    def server_status(self) -> dict[str, str]:
-        """HAProxy's view of each server: ``{"demo-1": "UP", ...}``."""
-        return {name: row["status"] for name, row in self._server_rows().items()}
+    @property
+    def demos(self) -> list[DemoInstance]:
+        return list(self.servers.values())
 
     def _server_rows(self) -> dict[str, dict[str, str]]:
         text = httpx.get(self.stats_url + ";csv", timeout=2).text
         lines = text.splitlines()
         header = lines[0].lstrip("# ").split(",")
         rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
-        names = {d.name for d in self.demos}
-        return {r["svname"]: r for r in rows if r.get("pxname") == "demo" and r.get("svname") in names}
+        return {
+            r["svname"]: r
+            for r in rows
+            if r.get("pxname") == HAPROXY_BACKEND and r.get("svname") in self.servers
+        }
 
-    def wait_status(self, name: str, status: str, timeout: float = START_SECONDS) -> None:
-        wait_for(
-            lambda: self.server_status().get(name, "").startswith(status),
-            f"HAProxy to see {name} {status} (now {self.server_status()})",
-            timeout,
-            every=0.05,
-        )
+    def server_status(self) -> dict[str, str]:
+        """HAProxy's view of each server: ``{"demo-1": "UP", ...}``."""
+        return {name: row["status"] for name, row in self._server_rows().items()}
 
     def served_by(self) -> dict[str, int]:
         """Requests each server got from HAProxy so far (its ``stot``)."""
         return {name: int(row["stot"] or 0) for name, row in self._server_rows().items()}
 
-    def restart(self, demo: DemoInstance, sig: signal.Signals) -> int:
-        """Stop ``demo`` with ``sig``, wait for its exit, start it again; return once HAProxy sends it traffic."""
+    def wait_up(self, server: str, timeout: float = START_SECONDS) -> None:
+        wait_for(
+            # "UP 1/2" is a server going down: only a plain UP counts.
+            lambda: self.server_status().get(server) == "UP",
+            f"HAProxy to see {server} UP (now {self.server_status()})",
+            timeout,
+            every=0.05,
+        )
+
+    def restart(self, server: str, sig: signal.Signals) -> int:
+        """Stop the instance behind ``server`` with ``sig``, wait for its exit, start it again.
+
+        Returns its exit code once HAProxy sends it traffic again.
+        """
+        demo = self.servers[server]
         demo.signal(sig)
         code = demo.wait_exit(START_SECONDS)
         demo.start()
         demo.wait_ready()
-        self.wait_status(demo.name, "UP")
+        self.wait_up(server)
         return code
 
 
-def haproxy_config(port: int, stats_port: int, servers: dict[str, int]) -> str:
-    """An HAProxy config for the zero-downtime test: readiness checks, and no retries to hide failures."""
-    lines = [
-        "global",
-        "    maxconn 2048",
-        "defaults",
-        "    mode http",
-        # Retries (and redispatch) would hide a failed request behind a second attempt.
-        "    retries 0",
-        "    timeout connect 2s",
-        "    timeout client 30s",
-        "    timeout server 30s",
-        "    timeout http-keep-alive 30s",
-        "frontend fe",
-        f"    bind {LOOPBACK}:{port}",
-        "    default_backend demo",
-        "frontend stats",
-        f"    bind {LOOPBACK}:{stats_port}",
-        "    stats enable",
-        "    stats uri /stats",
-        "backend demo",
-        "    balance roundrobin",
-        f"    option httpchk GET {C.READINESS_PATH}",
-        "    http-check expect status 200",
-        f"    default-server inter {CHECK_INTERVAL_MS}ms fastinter {CHECK_INTERVAL_MS}ms "
-        f"downinter {CHECK_INTERVAL_MS}ms fall 1 rise 2",
-        *(f"    server {name} {LOOPBACK}:{p} check" for name, p in servers.items()),
-    ]
-    return "\n".join(lines) + "\n"
+def compose_shutdown_env() -> dict[str, str]:
+    """SHUTDOWN_DELAY_SECONDS and SHUTDOWN_GRACE_SECONDS of the demo replicas in docker-compose.yml.
+
+    The delay only works together with HAProxy's check interval and fall count: testing the pair
+    as shipped is the point.
+    """
+    compose = yaml.safe_load(COMPOSE_FILE.read_text())
+    env = compose["services"][HAPROXY_SERVERS[0]]["environment"]
+    return {name: str(env[name]) for name in (C.ENV_SHUTDOWN_DELAY, C.ENV_SHUTDOWN_GRACE)}
 
 
 @pytest.fixture(scope="module")
 def balanced_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BalancedPair]:
-    """Two demo instances (1 s shutdown delay) behind a real HAProxy with readiness checks."""
+    """Two demo instances behind a real HAProxy running stack/haproxy/haproxy.cfg as shipped.
+
+    A second config file adds only a stats page on loopback, for the test to see what HAProxy sees.
+    """
     binaries = require_binaries()
+    assert HAPROXY_CONFIG.exists(), f"{HAPROXY_CONFIG} is missing"
     root = tmp_path_factory.mktemp("e2e-haproxy")
     processes: list[Process] = []
     try:
-        demos = [DemoInstance(f"lb-demo-{i}", root) for i in (1, 2)]
-        for demo in demos:
+        servers = {
+            name: DemoInstance(f"lb-{name}", root, **compose_shutdown_env()) for name in HAPROXY_SERVERS
+        }
+        for demo in servers.values():
             processes.append(demo.start())
         port, stats_port = free_port(), free_port()
-        config = root / "haproxy.cfg"
-        config.write_text(haproxy_config(port, stats_port, {d.name: d.port for d in demos}))
-        check = subprocess.run([binaries["haproxy"], "-c", "-f", str(config)], capture_output=True, text=True)
+        stats = root / "stats.cfg"
+        stats.write_text(
+            f"frontend e2e-stats\n    bind {LOOPBACK}:{stats_port}\n    no log\n"
+            "    stats enable\n    stats uri /stats\n"
+        )
+        env = {
+            **os.environ,
+            "LB_BIND": f"{LOOPBACK}:{port}",
+            **{f"DEMO_{i}_ADDR": f"{LOOPBACK}:{d.port}" for i, d in enumerate(servers.values(), 1)},
+        }
+        argv = [binaries["haproxy"], "-f", str(HAPROXY_CONFIG), "-f", str(stats)]
+        check = subprocess.run([*argv, "-c"], capture_output=True, text=True, env=env)
         assert check.returncode == 0, f"haproxy -c rejected the config:\n{check.stdout}{check.stderr}"
-        haproxy = Process("haproxy", [binaries["haproxy"], "-f", str(config), "-db"], root).start()
+        haproxy = Process("haproxy", [*argv, "-db"], root, env).start()
         processes.append(haproxy)
-        pair = BalancedPair(demos, haproxy, port, f"http://{LOOPBACK}:{stats_port}/stats")
+        pair = BalancedPair(servers, haproxy, port, f"http://{LOOPBACK}:{stats_port}/stats")
         wait_for(lambda: http_status(pair.stats_url) == 200, "HAProxy's stats page", START_SECONDS)
-        for demo in demos:
+        for name, demo in servers.items():
             demo.wait_ready()
-        for demo in demos:
-            pair.wait_status(demo.name, "UP")
+            pair.wait_up(name)
         yield pair
     finally:
         stop_all(processes)

@@ -1,10 +1,11 @@
 """Zero downtime: rolling restarts behind a real HAProxy lose no request; SIGKILL does (so the test can fail).
 
-HAProxy checks ``/ready`` every 200 ms, takes a server out after one failure and
-has ``retries 0``: a request sent to an instance that is going away fails
-visibly instead of being retried elsewhere.  The demo fails readiness at once on
-SIGTERM and keeps serving for SHUTDOWN_DELAY_SECONDS (1 s here, five check
-intervals), then drains and exits 0.
+HAProxy runs stack/haproxy/haproxy.cfg as shipped: it checks ``/ready`` every
+second, takes a server out after two failures, and has ``retries 0``, so a
+request sent to an instance that is going away fails visibly instead of being
+retried elsewhere.  The instances run with docker-compose.yml's
+SHUTDOWN_DELAY_SECONDS: on SIGTERM they fail readiness at once, keep serving
+for the delay while HAProxy takes them out, then drain and exit 0.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def _rolling_restarts(pair: BalancedPair, sig: signal.Signals, rounds: int) -> t
     with LoadClient(LOOPBACK, pair.port, PATH, rps=RPS) as load:
         load.wait_requests(RPS, timeout=30)
         for _ in range(rounds):
-            for demo in pair.demos:
-                codes.append(pair.restart(demo, sig))
+            for server in pair.servers:
+                codes.append(pair.restart(server, sig))
                 # Both instances take traffic again before the next one goes.
                 load.wait_requests(RPS // 5, timeout=30)
     return load, codes
@@ -64,9 +65,9 @@ def test_every_line_the_instances_wrote_across_restarts_is_a_json_log_record(
     balanced_pair: BalancedPair,
 ) -> None:
     """Start-up, readiness, drain and access lines of every restart: one JSON object per line, no stray text."""
-    for demo in balanced_pair.demos:
+    for server, demo in balanced_pair.servers.items():
         if demo.starts == 1:  # run alone: restart once so there are start-up and drain lines to check
-            balanced_pair.restart(demo, signal.SIGTERM)
+            balanced_pair.restart(server, signal.SIGTERM)
         problems = log_problems(demo.log_records(), service="demo", environment="e2e")
         assert not problems, f"{demo.name}:\n" + "\n".join(problems)
         assert "Traceback" not in demo.stderr(), f"{demo.name} stderr:\n{demo.stderr()[-3000:]}"

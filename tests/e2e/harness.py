@@ -423,3 +423,36 @@ def log_problems(records: list[dict[str, Any]], service: str, environment: str) 
     if access == 0:
         problems.append(f"no access-log line (logger {C.ACCESS_LOGGER!r}) among {len(records)} lines")
     return problems
+
+
+def mapping_problems(records: list[dict[str, Any]], properties: dict[str, Any]) -> list[str]:
+    """Values of ``records`` that the Elasticsearch mapping ``properties`` would reject or mis-index.
+
+    integer/long: a JSON integer; float/double: a number; date: ISO 8601; keyword/text: a string
+    (Elasticsearch would coerce a number, but an object or a list would fail the whole document).
+    """
+    from datetime import datetime
+
+    problems: list[str] = []
+    for record in records:
+        for name, value in record.items():
+            kind = (properties.get(name) or {}).get("type")
+            if kind is None or value is None:
+                continue
+            ok = True
+            if kind in ("integer", "long", "short"):
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif kind in ("float", "double", "half_float", "scaled_float"):
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            elif kind == "date":
+                try:
+                    datetime.fromisoformat(str(value))
+                except ValueError:
+                    ok = False
+            elif kind in ("keyword", "text"):
+                ok = isinstance(value, str | int | float) and not isinstance(value, bool)
+            if not ok and len(problems) < 20:
+                problems.append(
+                    f"{name}={value!r} does not fit the mapped type {kind}: {json.dumps(record)[:300]}"
+                )
+    return problems

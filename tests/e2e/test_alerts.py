@@ -83,10 +83,8 @@ def routed(config: dict[str, Any], labels: dict[str, str]) -> list[tuple[str, ti
         return all(conditions)
 
     def walk(route: dict[str, Any], inherited: dict[str, Any]) -> list[tuple[str, timedelta, timedelta]]:
-        settings = {
-            **inherited,
-            **{k: route[k] for k in ("receiver", "group_wait", "group_interval") if k in route},
-        }
+        settings: dict[str, Any] = dict(inherited)
+        settings.update({k: route[k] for k in ("receiver", "group_wait", "group_interval") if k in route})
         found: list[tuple[str, timedelta, timedelta]] = []
         for child in route.get("routes") or []:
             if match(child):

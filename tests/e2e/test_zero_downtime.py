@@ -10,14 +10,15 @@ for the delay while HAProxy takes them out, then drain and exit 0.
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
 
 from obsgen import conventions as C
 
-from .conftest import BalancedPair
-from .harness import LOOPBACK, LoadClient, log_problems
+from .conftest import REPO, BalancedPair
+from .harness import LOOPBACK, LoadClient, log_problems, mapping_problems
 
 pytestmark = pytest.mark.e2e
 
@@ -64,10 +65,16 @@ def test_sigkill_rolling_restarts_do_fail_requests(balanced_pair: BalancedPair) 
 def test_every_line_the_instances_wrote_across_restarts_is_a_json_log_record(
     balanced_pair: BalancedPair,
 ) -> None:
-    """Start-up, readiness, drain and access lines of every restart: one JSON object per line, no stray text."""
+    """Start-up, readiness, drain and access lines of every restart: one JSON object per line, no stray text.
+
+    Field types are checked against the demo stack's committed Elasticsearch mapping.
+    """
+    mapping = json.loads((REPO / C.ES_INDEX_TEMPLATE_PATH).read_text())["template"]["mappings"]
     for server, demo in balanced_pair.servers.items():
         if demo.starts == 1:  # run alone: restart once so there are start-up and drain lines to check
             balanced_pair.restart(server, signal.SIGTERM)
-        problems = log_problems(demo.log_records(), service="demo", environment="e2e")
+        records = demo.log_records()
+        problems = log_problems(records, service="demo", environment="e2e")
+        problems += mapping_problems(records, mapping["properties"])
         assert not problems, f"{demo.name}:\n" + "\n".join(problems)
         assert "Traceback" not in demo.stderr(), f"{demo.name} stderr:\n{demo.stderr()[-3000:]}"

@@ -334,91 +334,8 @@ def k8s_servicemonitor_path(service: str) -> str:
 def service_image(service: str) -> str:
     """The image a service's Deployment runs (the demo stack builds ``obsgen-demo``)."""
     return f"obsgen-{service}:{IMAGE_TAG}"
-
-# --- Added by the log pipeline generators (obsgen.generate.logging) ----------------
-
-#: Shared with the dashboards generator (Grafana datasources read the same stores).
+#: Time field of the Elasticsearch log documents (Fluentd's logstash_format writes it).
 ES_TIME_FIELD: Final = "@timestamp"
-STACK_LOKI_URL: Final = "http://loki:3100"
-STACK_ELASTICSEARCH_URL: Final = "http://elasticsearch:9200"
-
-#: The docker ``fluentd`` logging driver puts a container's stdout line under this key.
-LOG_DOCKER_LINE: Final = "log"
-#: Metadata the docker ``fluentd`` logging driver adds to every record.
-LOG_CONTAINER_ID: Final = "container_id"
-LOG_CONTAINER_NAME: Final = "container_name"
-LOG_STREAM_SOURCE: Final = "source"
-#: Stream-label value for a service, environment or level outside the catalog's sets.
-LOG_LABEL_UNKNOWN: Final = "unknown"
-#: Elasticsearch: daily indices ``obsgen-logs-YYYY.MM.DD`` (matched by ES_INDEX_PATTERN).
-ES_INDEX_PREFIX: Final = "obsgen-logs"
-ES_INDEX_TEMPLATE_NAME: Final = "obsgen-logs"
-ES_ILM_POLICY_NAME: Final = "obsgen-logs"
-FLUENTD_FORWARD_PORT: Final = DEFAULT_FLUENTD_PORT
-#: Generated files of the log pipeline (relative to --out).
-FLUENTD_CONFIG_PATH: Final = "stack/fluentd/fluent.conf"
-FLUENTD_DOCKERFILE_PATH: Final = "stack/fluentd/Dockerfile"
-LOKI_CONFIG_PATH: Final = "stack/loki/loki.yaml"
-ES_INDEX_TEMPLATE_PATH: Final = "stack/elasticsearch/index-template.json"
-ES_ILM_POLICY_PATH: Final = "stack/elasticsearch/ilm-policy.json"
-#: Where the Fluentd container mounts stack/fluentd, stack/elasticsearch and its buffer volume.
-FLUENTD_CONFIG_MOUNT: Final = "/fluentd/etc"
-FLUENTD_ES_MOUNT: Final = "/fluentd/elasticsearch"
-FLUENTD_BUFFER_MOUNT: Final = "/fluentd/buffer"
-FLUENTD_LOG_MOUNT: Final = "/fluentd/log"
-#: Where the Loki container keeps its data (a volume in the demo stack).
-LOKI_DATA_MOUNT: Final = "/loki"
-#: Dashboard tags telling the kinds of obsgen dashboards apart.
-TAG_RED: Final = "red"
-TAG_SLO: Final = "slo"
-TAG_USE: Final = "use"
-TAG_OVERVIEW: Final = "overview"
-
-# Names the alert tests share with the dashboards generator.
-UP_METRIC: Final = "up"
-ALERTS_METRIC: Final = "ALERTS"
-LABEL_ALERTSTATE: Final = "alertstate"
-
-# --- Added for alerting (obsgen.generate.alerting) ---------------------------------
-LABEL_ALERTNAME: Final = "alertname"
-K8S_PROMETHEUSRULES_DIR: Final = "k8s/prometheusrules"
-#: Alertmanager receiver of the demo stack's webhook (WEBHOOK_URL); every alert reaches it.
-DEMO_WEBHOOK_RECEIVER: Final = "demo-webhook"
-#: Where Alertmanager reads receiver secrets at runtime (mounted, never generated).
-ALERTMANAGER_SECRETS_DIR: Final = "/etc/alertmanager/secrets"
-
-
-def slo_rule_group(service: str, speed: str) -> str:
-    """Rule group of a service's SLO rules: ``speed`` is ``fast`` (pages) or ``slow`` (tickets)."""
-    return f"obsgen-{service}-slo-{speed}"
-
-
-def targets_rule_group(service: str) -> str:
-    return f"obsgen-{service}-targets"
-
-
-def k8s_prometheusrule_path(service: str) -> str:
-    return f"{K8S_PROMETHEUSRULES_DIR}/{service}.yaml"
-
-
-def k8s_prometheusrule_name(service: str) -> str:
-    return f"obsgen-{service}-alerts"
-
-
-def alert_receiver(team: str, severity: str) -> str:
-    """Alertmanager receiver of a team's alerts of one severity."""
-    return f"{team}-{severity}"
-
-
-def slack_url_file(team: str) -> str:
-    return f"{ALERTMANAGER_SECRETS_DIR}/{team}-slack-url"
-
-
-def pagerduty_key_file(pagerduty_service: str) -> str:
-    return f"{ALERTMANAGER_SECRETS_DIR}/pagerduty-{pagerduty_service}-routing-key"
-
-# --- Added by the dashboards generator (obsgen.generate.dashboards) -------------
-
 GRAFANA_DATASOURCES_FILE: Final = "stack/grafana/provisioning/datasources/obsgen.yaml"
 GRAFANA_DASHBOARD_PROVIDER_FILE: Final = "stack/grafana/provisioning/dashboards/obsgen.yaml"
 #: Grafana folder the provisioned dashboards land in.
@@ -426,11 +343,18 @@ GRAFANA_FOLDER: Final = "obsgen"
 #: Addresses of the demo stack's services, as Grafana reaches them inside compose.
 STACK_PROMETHEUS_URL: Final = "http://prometheus:9090"
 STACK_ALERTMANAGER_URL: Final = "http://alertmanager:9093"
+STACK_LOKI_URL: Final = "http://loki:3100"
+STACK_ELASTICSEARCH_URL: Final = "http://elasticsearch:9200"
 #: Grafana dashboard template variables.
 VAR_DATASOURCE: Final = "datasource"
 VAR_INSTANCE: Final = "instance"
-#: Label the service dashboard adds to group status codes (2xx, 5xx).
+#: Label the overview adds to tell services' series apart.
 LABEL_CODE_CLASS: Final = "code_class"
+#: ``up`` exists for every scrape target: instance variables list its label values.
+UP_METRIC: Final = "up"
+#: Prometheus' series of pending and firing alerts.
+ALERTS_METRIC: Final = "ALERTS"
+LABEL_ALERTSTATE: Final = "alertstate"
 
 
 def team_tag(team: str) -> str:
@@ -503,3 +427,75 @@ CADVISOR_CONTAINER_LABEL: Final = "container"
 CADVISOR_IMAGE_LABEL: Final = "image"
 LABEL_FAILURE_TYPE: Final = "failure_type"
 CADVISOR_PGMAJFAULT: Final = "pgmajfault"
+
+# --- Added for alerting (obsgen.generate.alerting) ---------------------------------
+LABEL_ALERTNAME: Final = "alertname"
+K8S_PROMETHEUSRULES_DIR: Final = "k8s/prometheusrules"
+#: Alertmanager receiver of the demo stack's webhook (WEBHOOK_URL); every alert reaches it.
+DEMO_WEBHOOK_RECEIVER: Final = "demo-webhook"
+#: Where Alertmanager reads receiver secrets at runtime (mounted, never generated).
+ALERTMANAGER_SECRETS_DIR: Final = "/etc/alertmanager/secrets"
+
+
+def slo_rule_group(service: str, speed: str) -> str:
+    """Rule group of a service's SLO rules: ``speed`` is ``fast`` (pages) or ``slow`` (tickets)."""
+    return f"obsgen-{service}-slo-{speed}"
+
+
+def targets_rule_group(service: str) -> str:
+    return f"obsgen-{service}-targets"
+
+
+def k8s_prometheusrule_path(service: str) -> str:
+    return f"{K8S_PROMETHEUSRULES_DIR}/{service}.yaml"
+
+
+def k8s_prometheusrule_name(service: str) -> str:
+    return f"obsgen-{service}-alerts"
+
+
+def alert_receiver(team: str, severity: str) -> str:
+    """Alertmanager receiver of a team's alerts of one severity."""
+    return f"{team}-{severity}"
+
+
+def slack_url_file(team: str) -> str:
+    return f"{ALERTMANAGER_SECRETS_DIR}/{team}-slack-url"
+
+
+def pagerduty_key_file(pagerduty_service: str) -> str:
+    return f"{ALERTMANAGER_SECRETS_DIR}/pagerduty-{pagerduty_service}-routing-key"
+
+# --- Added by the log pipeline generators (obsgen.generate.logging) ----------------
+
+#: The docker ``fluentd`` logging driver puts a container's stdout line under this key.
+LOG_DOCKER_LINE: Final = "log"
+#: Metadata the docker ``fluentd`` logging driver adds to every record.
+LOG_CONTAINER_ID: Final = "container_id"
+LOG_CONTAINER_NAME: Final = "container_name"
+LOG_STREAM_SOURCE: Final = "source"
+#: Stream-label value for a service, environment or level outside the catalog's sets.
+LOG_LABEL_UNKNOWN: Final = "unknown"
+#: Elasticsearch: daily indices ``obsgen-logs-YYYY.MM.DD`` (matched by ES_INDEX_PATTERN).
+ES_INDEX_PREFIX: Final = "obsgen-logs"
+ES_INDEX_TEMPLATE_NAME: Final = "obsgen-logs"
+ES_ILM_POLICY_NAME: Final = "obsgen-logs"
+FLUENTD_FORWARD_PORT: Final = DEFAULT_FLUENTD_PORT
+#: Generated files of the log pipeline (relative to --out).
+FLUENTD_CONFIG_PATH: Final = "stack/fluentd/fluent.conf"
+FLUENTD_DOCKERFILE_PATH: Final = "stack/fluentd/Dockerfile"
+LOKI_CONFIG_PATH: Final = "stack/loki/loki.yaml"
+ES_INDEX_TEMPLATE_PATH: Final = "stack/elasticsearch/index-template.json"
+ES_ILM_POLICY_PATH: Final = "stack/elasticsearch/ilm-policy.json"
+#: Where the Fluentd container mounts stack/fluentd, stack/elasticsearch and its buffer volume.
+FLUENTD_CONFIG_MOUNT: Final = "/fluentd/etc"
+FLUENTD_ES_MOUNT: Final = "/fluentd/elasticsearch"
+FLUENTD_BUFFER_MOUNT: Final = "/fluentd/buffer"
+FLUENTD_LOG_MOUNT: Final = "/fluentd/log"
+#: Where the Loki container keeps its data (a volume in the demo stack).
+LOKI_DATA_MOUNT: Final = "/loki"
+#: Dashboard tags telling the kinds of obsgen dashboards apart.
+TAG_RED: Final = "red"
+TAG_SLO: Final = "slo"
+TAG_USE: Final = "use"
+TAG_OVERVIEW: Final = "overview"

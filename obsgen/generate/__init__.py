@@ -16,10 +16,10 @@ Generator = Callable[[Catalog], dict[str, Artifact]]
 
 #: Generator modules, each owning a family of files.
 GENERATORS: tuple[str, ...] = (
-    "obsgen.generate.alerting.alertmanager",
-    "obsgen.generate.alerting.kubernetes",
     "obsgen.generate.alerting.rules",
     "obsgen.generate.alerting.rule_tests",
+    "obsgen.generate.alerting.alertmanager",
+    "obsgen.generate.alerting.kubernetes",
     "obsgen.generate.prometheus_config",
     "obsgen.generate.kubernetes",
     "obsgen.generate.logging.fluentd",

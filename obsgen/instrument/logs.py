@@ -8,8 +8,11 @@ status, duration and whatever the app set with :func:`set_log_fields`
 
 from __future__ import annotations
 
+import codecs
 import contextvars
+import itertools
 import logging
+import math
 import os
 import sys
 import time
@@ -29,6 +32,8 @@ __all__ = [
     "RequestContext",
     "configure_logging",
     "current_request_id",
+    "iso_timestamp_ms",
+    "new_request_id",
     "parse_level",
     "set_log_fields",
 ]
@@ -47,6 +52,59 @@ _UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 _LEVEL_NAMES: Final = {logging.INFO: "info", logging.ERROR: "error"}
+_OPT_LINE: Final = orjson.OPT_APPEND_NEWLINE
+
+
+def _seconds_prefix(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+#: (second, "YYYY-MM-DDTHH:MM:SS") of the last timestamp formatted; replaced as a whole (thread-safe).
+_ts_cache: tuple[int, str] = (0, _seconds_prefix(0))
+
+
+def iso_timestamp_ms(ms: int) -> str:
+    """``ms`` (milliseconds since the epoch) as ``datetime.isoformat(timespec="milliseconds")`` in UTC.
+
+    The date and time of day change once a second: they are formatted once and
+    cached, so a line costs one f-string instead of a datetime and isoformat().
+    """
+    global _ts_cache
+    second, milli = divmod(ms, 1000)
+    cached_second, prefix = _ts_cache
+    if second != cached_second:
+        prefix = _seconds_prefix(second)
+        _ts_cache = (second, prefix)
+    return f"{prefix}.{milli:03d}+00:00"
+
+
+def _record_timestamp(created: float) -> str:
+    # As datetime.fromtimestamp: the fraction rounded to the microsecond (half even),
+    # then truncated to the millisecond by isoformat.
+    fraction, second = math.modf(created)
+    return iso_timestamp_ms(int(second) * 1000 + round(fraction * 1e6) // 1000)
+
+
+# Request ids: a random per-process prefix and a counter.  They are correlation ids, not
+# secrets: unique across processes and restarts (64 random bits per process) and the same
+# shape as before (32 hex digits), but consecutive ids of one process are predictable.
+# os.urandom(16) per request is a getrandom() system call on the request path.
+_id_prefix = os.urandom(8).hex()
+_id_counter = itertools.count()
+
+
+def _reseed_request_ids() -> None:
+    global _id_prefix, _id_counter
+    _id_prefix = os.urandom(8).hex()
+    _id_counter = itertools.count()
+
+
+os.register_at_fork(after_in_child=_reseed_request_ids)  # forked workers must not share the prefix
+
+
+def new_request_id() -> str:
+    """A fresh request id: 32 hex digits, unique per process and across processes."""
+    return f"{_id_prefix}{next(_id_counter) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 @dataclass(slots=True)
@@ -108,7 +166,7 @@ class JsonFormatter(logging.Formatter):
     def record_fields(self, record: logging.LogRecord) -> dict[str, Any]:
         """The fields of ``record`` as a dict, in a stable order."""
         data: dict[str, Any] = {
-            c.LOG_TIME: datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            c.LOG_TIME: _record_timestamp(record.created),
             c.LOG_LEVEL_FIELD: record.levelname.lower(),
             c.LOG_MESSAGE: record.getMessage(),
             c.LOG_LOGGER: record.name,
@@ -151,8 +209,28 @@ class LineSink:
         raise NotImplementedError
 
 
+def _utf8_fd(stream: IO[str]) -> int | None:
+    """The file descriptor behind ``stream`` if lines may be written to it directly, else None."""
+    try:
+        fd = stream.fileno()
+        encoding = getattr(stream, "encoding", None)
+        if not isinstance(encoding, str) or codecs.lookup(encoding).name != "utf-8":
+            return None
+        stream.flush()  # whatever was written through the stream before goes first
+    except (AttributeError, OSError, ValueError, LookupError):  # io.UnsupportedOperation: no descriptor
+        return None
+    return fd
+
+
 class JsonLogHandler(logging.Handler):
-    """Writes one JSON line per record to ``stream`` and hands the same line to ``sink``."""
+    """Writes one JSON line per record to ``stream`` and hands the same line to ``sink``.
+
+    When ``stream`` is a UTF-8 text file with a descriptor (stdout), each line
+    is written with a single ``os.write``: no TextIOWrapper decode/encode/flush,
+    nothing buffered in the process (so nothing to lose on exit), one write(2)
+    per line so a container runtime sees it at once.  Other streams (StringIO in
+    tests) get ``write`` + ``flush``.
+    """
 
     def __init__(self, stream: IO[str], formatter: JsonFormatter, sink: LineSink | None = None) -> None:
         super().__init__()
@@ -160,38 +238,88 @@ class JsonLogHandler(logging.Handler):
         self.json_formatter = formatter
         self.setFormatter(formatter)
         self.sink = sink
+        self._fd = _utf8_fd(stream)
+        #: Pre-built head fields of access lines, per (level, logger name).
+        self._access_heads: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def _write_line(self, line: bytes) -> None:
+        """Write one JSON line (ending in a newline)."""
+        fd = self._fd
+        if fd is None:
+            self.stream.write(line.decode())
+            self.stream.flush()
+            return
+        written = os.write(fd, line)
+        while written < len(line):  # a short write (signal, full pipe): write the rest
+            line = line[written:]
+            written = os.write(fd, line)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = dumps(self.json_formatter.record_fields(record))
-            self.stream.write(line.decode() + "\n")
-            self.stream.flush()
+            line = orjson.dumps(self.json_formatter.record_fields(record), default=str, option=_OPT_LINE)
+            self._write_line(line)  # emit() runs under the handler lock (Handler.handle)
             if self.sink is not None:
                 self.sink.submit(record.created, line)
         except Exception:
             self.handleError(record)
 
+    def _access_head(self, level: int, logger_name: str) -> dict[str, Any]:
+        key = (level, logger_name)
+        head = self._access_heads.get(key)
+        if head is None:
+            head = {
+                c.LOG_LEVEL_FIELD: _LEVEL_NAMES[level],
+                c.LOG_MESSAGE: c.ACCESS_LOG_MESSAGE,
+                c.LOG_LOGGER: logger_name,
+                **self.json_formatter.static,
+            }
+            self._access_heads[key] = head
+        return head
+
     def write_access(self, level: int, logger_name: str, fields: dict[str, Any]) -> None:
         """Write an access line built from ``fields`` (what emit() would write for it)."""
-        created = time.time()
-        data: dict[str, Any] = {
-            c.LOG_TIME: datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
-            c.LOG_LEVEL_FIELD: _LEVEL_NAMES[level],
-            c.LOG_MESSAGE: c.ACCESS_LOG_MESSAGE,
-            c.LOG_LOGGER: logger_name,
-        }
-        data.update(self.json_formatter.static)
         ctx = _current.get()
+        data: dict[str, Any] = {c.LOG_TIME: ""}
+        data.update(self._access_head(level, logger_name))
         if ctx is not None:
             data[c.LOG_REQUEST_ID] = ctx.request_id
         data.update(fields)
+        self._write_access(data)
+
+    def write_request(
+        self,
+        level: int,
+        logger_name: str,
+        request_id: str,
+        method: str,
+        route: str,
+        url: str,
+        status: int,
+        duration_ms: float,
+        extra: dict[str, Any] | None,
+    ) -> None:
+        """The access line of one request: :meth:`write_access` without building ``fields`` first."""
+        data: dict[str, Any] = {c.LOG_TIME: ""}
+        data.update(self._access_head(level, logger_name))
+        data[c.LOG_REQUEST_ID] = request_id
+        data[c.LOG_METHOD] = method
+        data[c.LOG_ROUTE] = route
+        data[c.LOG_URL] = url
+        data[c.LOG_STATUS] = status
+        data[c.LOG_DURATION_MS] = duration_ms
+        if extra:
+            data.update(extra)
+        self._write_access(data)
+
+    def _write_access(self, data: dict[str, Any]) -> None:
+        created_ns = time.time_ns()
+        data[c.LOG_TIME] = iso_timestamp_ms(created_ns // 1_000_000)
         try:
-            line = dumps(data)
+            line = orjson.dumps(data, default=str, option=_OPT_LINE)
             with self.lock:  # type: ignore[union-attr]
-                self.stream.write(line.decode() + "\n")
-                self.stream.flush()
+                self._write_line(line)
             if self.sink is not None:
-                self.sink.submit(created, line)
+                self.sink.submit(created_ns / 1e9, line)
         except Exception:
             logging.getLogger(__name__).exception("could not write an access-log line")
 
@@ -217,18 +345,65 @@ class AccessLog:
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or logging.getLogger(c.ACCESS_LOGGER)
 
+    def _direct_handler(self) -> JsonLogHandler | None:
+        """Our JSON handler, if it is the only place the access logger's records go."""
+        handler = _installed
+        if handler is None:
+            return None
+        logger = self.logger
+        handlers = logging.root.handlers
+        if logger.propagate and not logger.handlers and len(handlers) == 1 and handlers[0] is handler:
+            return handler
+        return None
+
     def log(self, status: int, fields: dict[str, Any]) -> None:
         level = logging.ERROR if status >= 500 else logging.INFO
         logger = self.logger
         if not logger.isEnabledFor(level):
             return
-        # makeRecord + handle skips Logger._log's caller lookup (a stack walk) on the hot path.
-        handler = _installed
-        root = logging.root
-        if handler is not None and logger.propagate and not logger.handlers and root.handlers == [handler]:
+        handler = self._direct_handler()
+        if handler is not None:
             # Fast path: the access line goes straight to our JSON handler, without a LogRecord.
             handler.write_access(level, logger.name, fields)
             return
+        # makeRecord + handle skips Logger._log's caller lookup (a stack walk) on the hot path.
+        record = logger.makeRecord(logger.name, level, "", 0, c.ACCESS_LOG_MESSAGE, (), None)
+        record.fields = fields
+        logger.handle(record)
+
+    def request(
+        self,
+        request_id: str,
+        method: str,
+        route: str,
+        url: str,
+        status: int,
+        duration_ms: float,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """The access line of one request (``extra``: what the app set with :func:`set_log_fields`).
+
+        Same line as :meth:`log` with those fields, for the request whose context is current.
+        """
+        level = logging.ERROR if status >= 500 else logging.INFO
+        logger = self.logger
+        if not logger.isEnabledFor(level):
+            return
+        handler = self._direct_handler()
+        if handler is not None:
+            handler.write_request(
+                level, logger.name, request_id, method, route, url, status, duration_ms, extra
+            )
+            return
+        fields: dict[str, Any] = {
+            c.LOG_METHOD: method,
+            c.LOG_ROUTE: route,
+            c.LOG_URL: url,
+            c.LOG_STATUS: status,
+            c.LOG_DURATION_MS: duration_ms,
+        }
+        if extra:
+            fields.update(extra)
         record = logger.makeRecord(logger.name, level, "", 0, c.ACCESS_LOG_MESSAGE, (), None)
         record.fields = fields
         logger.handle(record)

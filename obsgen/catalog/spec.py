@@ -238,7 +238,9 @@ DURATION_PATTERN = r"^(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+m
 DURATION_HINT = "is not a duration; write a number with a unit: ms, s, m, h or d (e.g. 400ms, 5m, 28d)"
 METRIC_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 METRIC_HINT = "is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
-LABEL_VALUE_SAFE = r"^[^\x00-\x1f\x7f]*$"
+#: Job labels reach PromQL (escaped) and Grafana queries, where `$` would start a template variable.
+JOB_PATTERN = r"^[^\x00-\x1f\x7f$]+$"
+JOB_HINT = "must not be empty or contain control characters or '$' (Grafana would read it as a variable)"
 URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
 URL_HINT = "must be an http:// or https:// URL without spaces"
 
@@ -280,7 +282,7 @@ SERVICE = Obj(
         "description": Field(Str(description="Free text, treated literally everywhere", max_length=1024)),
         "runbook_url": Field(_url("Runbook linked from alerts and dashboards")),
         "job": Field(Str(description="Prometheus job label; default: the service name", max_length=200,
-                         pattern=LABEL_VALUE_SAFE, pattern_hint="must not contain control characters")),
+                         pattern=JOB_PATTERN, pattern_hint=JOB_HINT)),
         "metrics": Field(Obj({
             "requests": Field(Str(description="Counter with labels job, instance, code, method, route",
                                   pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT, max_length=200)),
@@ -331,7 +333,7 @@ CATALOG = Obj(
             "kind": Field(Str(enum=("node", "container"),
                               description="node: node_exporter; container: cAdvisor"), required=True),
             "job": Field(Str(description="Prometheus job label", max_length=200,
-                             pattern=LABEL_VALUE_SAFE, pattern_hint="must not contain control characters"),
+                             pattern=JOB_PATTERN, pattern_hint=JOB_HINT),
                          required=True),
             "targets": Field(TARGETS),
         }), description="Targets of USE dashboards")),

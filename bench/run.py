@@ -1,0 +1,182 @@
+"""Run every obsgen benchmark and record the results in BENCHMARKS.md.
+
+    .venv/bin/python -m bench.run              # full run (several minutes); rewrites BENCHMARKS.md
+    .venv/bin/python -m bench.run --quick      # small sizes, few iterations (< 1 min)
+    .venv/bin/python -m bench.run --quick --no-write   # what CI runs: print only
+
+Every figure is a ratio measured within one run: these machines are shared and noisy, so absolute
+times do not transfer.  The sections this script owns are replaced; any other section (such as
+"## Instrumentation overhead", written by its own benchmark's owner) is kept as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import bench_alerts, bench_generate
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+INSTRUMENT_SCRIPT = ROOT / "bench" / "bench_instrument.py"
+
+SECTION_GENERATION = "## Generation scaling"
+SECTION_INSTRUMENT = "## Instrumentation overhead"
+SECTION_DETECTION = "## Alert detection"
+SECTION_RULE_COST = "## Rule cost"
+#: Sections bench.run writes, in the order it creates them (an existing file keeps its order).
+OWNED = (SECTION_GENERATION, SECTION_DETECTION, SECTION_RULE_COST)
+#: The instrumentation section belongs to bench_instrument's owner.  bench.run only fills the part
+#: between these markers, and only when the owner has put them in the section.
+INSTRUMENT_START = "<!-- bench.run:instrument:start -->"
+INSTRUMENT_END = "<!-- bench.run:instrument:end -->"
+
+
+def machine() -> dict[str, Any]:
+    """What ran the benchmarks: enough to tell two runs' machines apart."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 0
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": usable,
+        "cpu_count": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+
+
+def run_instrument(quick: bool) -> dict[str, Any]:
+    """bench/bench_instrument.py (server CPU per request, instrumented vs bare), when it exists."""
+    if not INSTRUMENT_SCRIPT.exists():
+        return {"skipped": f"{INSTRUMENT_SCRIPT.relative_to(ROOT)} not found"}
+    args = ["--rounds", "1", "--duration", "1", "--rps", "200"] if quick else []
+    result = subprocess.run(
+        [sys.executable, str(INSTRUMENT_SCRIPT), *args], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench_instrument.py failed ({result.returncode}):\n{result.stderr[-4000:]}")
+    return {"markdown": result.stdout.strip() + "\n", "args": args}
+
+
+def preamble(info: dict[str, Any], quick: bool) -> str:
+    load = info["loadavg"]
+    return (
+        "# Benchmarks\n\n"
+        "Reproduce with `.venv/bin/python -m bench.run` (full run, rewrites the sections below that it owns; "
+        "`--quick` for small sizes, `--no-write` to print only; CI runs `--quick --no-write`). "
+        "Every number that matters is a ratio measured within one run: these machines are shared and noisy, "
+        "so absolute times do not transfer.\n\n"
+        f"Last run: {info['date']}{' (quick mode)' if quick else ''}; {info['nproc']} CPUs usable "
+        f"(nproc) of {info['cpu_count']}, {info['cpu_model']}, Python {info['python']}, {info['platform']}"
+        + (f", load average {load[0]:.2f} at start" if load else "")
+        + ".\n"
+    )
+
+
+def split_sections(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """(preamble, [(heading line, body)]) of a Markdown file split at its level-2 headings."""
+    parts = re.split(r"(?m)^(## .*)$", text)
+    head, rest = parts[0], parts[1:]
+    return head, [(rest[i].strip(), rest[i + 1]) for i in range(0, len(rest), 2)]
+
+
+def update_benchmarks(text: str, head: str, sections: dict[str, str], instrument_md: str | None) -> str:
+    """Replace the owned sections (and the preamble) of ``text``; keep every other section as it is."""
+    _, existing = split_sections(text)
+    out: list[tuple[str, str]] = []
+    seen = set()
+    for heading, body in existing:
+        if heading in sections:
+            out.append((heading, "\n\n" + sections[heading].strip()))
+            seen.add(heading)
+        elif heading == SECTION_INSTRUMENT and instrument_md and INSTRUMENT_START in body and INSTRUMENT_END in body:
+            before, _, after = body.partition(INSTRUMENT_START)
+            _, _, after = after.partition(INSTRUMENT_END)
+            out.append((heading, f"{before}{INSTRUMENT_START}\n{instrument_md.strip()}\n{INSTRUMENT_END}{after}"))
+        else:
+            out.append((heading, body))
+    for heading in OWNED:
+        if heading in sections and heading not in seen:
+            out.append((heading, "\n\n" + sections[heading].strip()))
+    body = "".join(f"{heading}{content.rstrip()}\n\n" for heading, content in out)
+    return (head.rstrip() + "\n\n" + body).rstrip() + "\n"
+
+
+def _timed(label: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    print(f"== {label}", file=sys.stderr)
+    start = time.perf_counter()
+    result = fn()
+    print(f"== {label}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run obsgen's benchmarks and record them in BENCHMARKS.md.")
+    parser.add_argument("--quick", action="store_true", help="small sizes and few iterations (CI; under a minute)")
+    parser.add_argument("--no-write", action="store_true", help="print the results; leave BENCHMARKS.md alone")
+    parser.add_argument("--only", action="append", choices=("generate", "alerts", "instrument"),
+                        help="run only these benchmarks (repeatable); the default runs all")
+    parser.add_argument("--output", type=Path, default=BENCHMARKS, help="file to update (default BENCHMARKS.md)")
+    parser.add_argument("--json", type=Path, help="also write the raw results to this JSON file")
+    args = parser.parse_args(argv)
+    only = set(args.only or ("generate", "alerts", "instrument"))
+
+    info = machine()
+    results: dict[str, Any] = {"machine": info, "quick": args.quick}
+    sections: dict[str, str] = {}
+    if "generate" in only:
+        gen = _timed("generation", lambda: bench_generate.run(args.quick))
+        results["generation"] = gen
+        sections[SECTION_GENERATION] = bench_generate.markdown(gen)
+    if "alerts" in only:
+        alerts = _timed("alert detection and rule cost", lambda: bench_alerts.run(args.quick))
+        results["alerts"] = alerts
+        sections[SECTION_DETECTION] = bench_alerts.detection_markdown(alerts)
+        sections[SECTION_RULE_COST] = bench_alerts.rule_cost_markdown(alerts)
+    instrument_md = None
+    if "instrument" in only:
+        inst = _timed("instrumentation overhead", lambda: run_instrument(args.quick))
+        results["instrument"] = inst
+        instrument_md = inst.get("markdown")
+
+    head = preamble(info, args.quick)
+    print(head)
+    for heading, body in sections.items():
+        print(f"{heading}\n\n{body}")
+    if instrument_md:
+        print(f"{SECTION_INSTRUMENT} (bench/bench_instrument.py)\n\n{instrument_md}")
+    elif "instrument" in results:
+        print(f"{SECTION_INSTRUMENT}: skipped ({results['instrument'].get('skipped')})\n")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if not args.no_write:
+        current = args.output.read_text("utf-8") if args.output.exists() else ""
+        args.output.write_text(update_benchmarks(current, head, sections, instrument_md), "utf-8")
+        print(f"updated {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

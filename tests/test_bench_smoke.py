@@ -1,0 +1,67 @@
+"""The benchmarks still run and produce what BENCHMARKS.md is built from (no timed assertions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import bench_alerts, bench_generate, run
+from obsgen.catalog import load_catalog
+
+
+def test_synthesised_catalogs_are_valid_and_sized() -> None:
+    catalog = load_catalog(bench_generate.synth_catalog(25), "synth.yaml")
+    assert len(catalog.services) == 25
+    assert all(len(s.slos) == 2 for s in catalog.services)
+
+
+def test_one_generation_measurement_has_every_phase() -> None:
+    result = bench_generate.measure(5, repeat=1)
+    assert {"load", "generators", "serialise", "pipeline", "cli", "floor"} <= set(result["seconds"])
+    assert result["files"] > 0 and result["output_bytes"] > 0 and result["floor_bytes"] > 0
+    assert result["peak_rss_mib"] > 0
+
+
+def test_rule_cost_counts_rules_and_raw_windows() -> None:
+    found = bench_alerts.rule_file(bench_alerts.catalog())
+    if found is None:
+        pytest.skip("no alert rule generator yet")
+    cost = bench_alerts.rule_cost(found[0])
+    assert set(cost["per_slo"]) == {"availability", "latency"}
+    for row in cost["per_slo"].values():
+        assert row["alerts"] >= 1 and row["recordings"] >= 1 and row["raw_per_eval"] > 0
+
+
+def test_range_reads_tell_raw_from_recorded() -> None:
+    reads = bench_alerts.range_reads(
+        'sum(rate(http_requests_total{job="a"}[1m])) / avg_over_time(slo:sli_requests:rate1m{slo="x"}[6h])'
+    )
+    assert [(r.metric, r.window.total_seconds(), r.recorded) for r in reads] == [
+        ("http_requests_total", 60, False),
+        ("slo:sli_requests:rate1m", 6 * 3600, True),
+    ]
+
+
+def test_theoretical_detection_matches_the_workbook() -> None:
+    minutes = [bench_alerts.theoretical_minimum(r) for r in (1.0, 0.1, 0.02, 0.01)]
+    assert minutes == pytest.approx([0.864, 8.64, 43.2, 216])
+
+
+def test_update_keeps_sections_it_does_not_own() -> None:
+    before = (
+        "# Benchmarks\n\nold preamble\n\n## Generation scaling\n\nold numbers\n\n"
+        "## Instrumentation overhead\n\ntheirs, untouched\n"
+    )
+    after = run.update_benchmarks(
+        before, "# Benchmarks\n\nnew preamble\n",
+        {run.SECTION_GENERATION: "new numbers", run.SECTION_DETECTION: "detection"}, instrument_md="table",
+    )
+    assert "old" not in after
+    assert "## Instrumentation overhead\n\ntheirs, untouched\n" in after
+    assert after.index("## Generation scaling") < after.index("## Instrumentation overhead")
+    assert after.index("## Instrumentation overhead") < after.index("## Alert detection")
+
+
+def test_update_fills_the_instrument_markers_only_when_present() -> None:
+    before = f"# B\n\n## Instrumentation overhead\n\nprose\n{run.INSTRUMENT_START}\nold\n{run.INSTRUMENT_END}\nmore\n"
+    after = run.update_benchmarks(before, "# B\n", {}, instrument_md="| new |")
+    assert f"prose\n{run.INSTRUMENT_START}\n| new |\n{run.INSTRUMENT_END}\nmore\n" in after

@@ -90,6 +90,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.sections.append(("e2e process logs", "\n".join(p.log_tail() for p in Process.started)))
 
 
+def print_logs(processes: list[Process]) -> None:
+    """Show the logs of a stack that failed to start or died (pytest prints captured output on failure)."""
+    for process in processes:
+        print(process.log_tail())
+
+
 def stop_all(processes: list[Process]) -> None:
     """Kill ``processes`` (last started first) and forget them."""
     for process in reversed(processes):
@@ -375,6 +381,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         for p in processes:
             p.assert_running()
+    except Exception:
+        print_logs(processes)
+        raise
     finally:
         stop_all(processes)
         webhook.close()
@@ -494,5 +503,8 @@ def balanced_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Balanced
             demo.wait_ready()
             pair.wait_up(name)
         yield pair
+    except Exception:
+        print_logs(processes)
+        raise
     finally:
         stop_all(processes)

@@ -239,8 +239,8 @@ class JsonLogHandler(logging.Handler):
         self.setFormatter(formatter)
         self.sink = sink
         self._fd = _utf8_fd(stream)
-        #: Pre-built head fields of access lines, per (level, logger name).
-        self._access_heads: dict[tuple[int, str], dict[str, Any]] = {}
+        #: Pre-built head fields of access lines, per level.
+        self._access_heads: dict[int, dict[str, Any]] = {}
 
     def _write_line(self, line: bytes) -> None:
         """Write one JSON line (ending in a newline)."""
@@ -264,27 +264,28 @@ class JsonLogHandler(logging.Handler):
             self.handleError(record)
 
     def _access_head(self, level: int, logger_name: str) -> dict[str, Any]:
-        key = (level, logger_name)
-        head = self._access_heads.get(key)
-        if head is None:
+        """The fields every access line of ``level`` starts with after ``ts`` (built once)."""
+        head = self._access_heads.get(level)
+        if head is None or head[c.LOG_LOGGER] != logger_name:
             head = {
                 c.LOG_LEVEL_FIELD: _LEVEL_NAMES[level],
                 c.LOG_MESSAGE: c.ACCESS_LOG_MESSAGE,
                 c.LOG_LOGGER: logger_name,
                 **self.json_formatter.static,
             }
-            self._access_heads[key] = head
+            self._access_heads[level] = head
         return head
 
     def write_access(self, level: int, logger_name: str, fields: dict[str, Any]) -> None:
         """Write an access line built from ``fields`` (what emit() would write for it)."""
-        ctx = _current.get()
-        data: dict[str, Any] = {c.LOG_TIME: ""}
+        created_ns = time.time_ns()
+        data: dict[str, Any] = {c.LOG_TIME: iso_timestamp_ms(created_ns // 1_000_000)}
         data.update(self._access_head(level, logger_name))
+        ctx = _current.get()
         if ctx is not None:
             data[c.LOG_REQUEST_ID] = ctx.request_id
         data.update(fields)
-        self._write_access(data)
+        self._write_access(data, created_ns)
 
     def write_request(
         self,
@@ -299,21 +300,22 @@ class JsonLogHandler(logging.Handler):
         extra: dict[str, Any] | None,
     ) -> None:
         """The access line of one request: :meth:`write_access` without building ``fields`` first."""
-        data: dict[str, Any] = {c.LOG_TIME: ""}
-        data.update(self._access_head(level, logger_name))
-        data[c.LOG_REQUEST_ID] = request_id
-        data[c.LOG_METHOD] = method
-        data[c.LOG_ROUTE] = route
-        data[c.LOG_URL] = url
-        data[c.LOG_STATUS] = status
-        data[c.LOG_DURATION_MS] = duration_ms
+        created_ns = time.time_ns()
+        data: dict[str, Any] = {
+            c.LOG_TIME: iso_timestamp_ms(created_ns // 1_000_000),
+            **self._access_head(level, logger_name),
+            c.LOG_REQUEST_ID: request_id,
+            c.LOG_METHOD: method,
+            c.LOG_ROUTE: route,
+            c.LOG_URL: url,
+            c.LOG_STATUS: status,
+            c.LOG_DURATION_MS: duration_ms,
+        }
         if extra:
             data.update(extra)
-        self._write_access(data)
+        self._write_access(data, created_ns)
 
-    def _write_access(self, data: dict[str, Any]) -> None:
-        created_ns = time.time_ns()
-        data[c.LOG_TIME] = iso_timestamp_ms(created_ns // 1_000_000)
+    def _write_access(self, data: dict[str, Any], created_ns: int) -> None:
         try:
             line = orjson.dumps(data, default=str, option=_OPT_LINE)
             with self.lock:  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from obsgen import conventions as C
+from obsgen import durations
 from obsgen.catalog.loader import Document, Path, type_name
 from obsgen.errors import Problem
 
@@ -234,7 +235,7 @@ def _did_you_mean(word: str, choices: Any) -> str:
 
 # --- The catalog ----------------------------------------------------------------
 
-DURATION_PATTERN = r"^(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?$"
+DURATION_PATTERN = r"^(?=[0-9])(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?$"
 DURATION_HINT = "is not a duration; write a number with a unit: ms, s, m, h or d (e.g. 400ms, 5m, 28d)"
 METRIC_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 METRIC_HINT = "is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
@@ -245,8 +246,22 @@ URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
 URL_HINT = "must be an http:// or https:// URL without spaces"
 
 
-def _duration(description: str) -> Str:
-    return Str(description=description, pattern=DURATION_PATTERN, pattern_hint=DURATION_HINT, max_length=32)
+@dataclass
+class Duration(Str):
+    """A string that durations.parse accepts (positive, at most ten years)."""
+
+    def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
+        before = len(problems)
+        super().check(value, path, doc, problems)
+        if len(problems) == before:
+            try:
+                durations.parse_ms(value)
+            except durations.DurationError as exc:
+                problems.append(doc.problem(path, str(exc)))
+
+
+def _duration(description: str) -> Duration:
+    return Duration(description=description, pattern=DURATION_PATTERN, pattern_hint=DURATION_HINT, max_length=32)
 
 
 def _url(description: str) -> Str:

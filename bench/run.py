@@ -34,8 +34,9 @@ SECTION_GENERATION = "## Generation scaling"
 SECTION_INSTRUMENT = "## Instrumentation overhead"
 SECTION_DETECTION = "## Alert detection"
 SECTION_RULE_COST = "## Rule cost"
+SECTION_LOG_LINE = "## JSON log line cost"
 #: Sections bench.run writes, in the order it creates them (an existing file keeps its order).
-OWNED = (SECTION_GENERATION, SECTION_DETECTION, SECTION_RULE_COST)
+OWNED = (SECTION_GENERATION, SECTION_LOG_LINE, SECTION_DETECTION, SECTION_RULE_COST)
 #: The instrumentation section belongs to bench_instrument's owner.  bench.run only fills the part
 #: between these markers, and only when the owner has put them in the section.
 INSTRUMENT_START = "<!-- bench.run:instrument:start -->"
@@ -80,6 +81,85 @@ def run_instrument(quick: bool) -> dict[str, Any]:
     return {"markdown": result.stdout.strip() + "\n", "args": args}
 
 
+def log_line_cost(quick: bool) -> dict[str, Any]:
+    """Microseconds per JSON log line written by obsgen.instrument vs orjson.dumps + os.write of the same data.
+
+    Lines go to /dev/null through the handler configure_logging installs (its direct os.write path),
+    so the write syscall is in both; best of several batches.
+    """
+    import logging
+
+    import orjson
+
+    from obsgen.instrument import AccessLog, configure_logging
+
+    n = 2_000 if quick else 50_000
+    batches = 3 if quick else 7
+    sink = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging(service="bench", environment="bench", level="info", stream=sink)
+        access = AccessLog()
+        app = logging.getLogger("bench.app")
+        fd = sink.fileno()
+        line = {
+            # The access line's own fields (see obsgen.instrument.logs).
+            "ts": "2026-01-01T00:00:00.000+00:00", "level": "info", "msg": "request", "logger": "obsgen.access",
+            "service": "bench", "env": "bench",
+            "request_id": "0123456789abcdef0123456789abcdef", "method": "GET", "route": "/predict",
+            "url": "/predict?x=1", "status": 200, "duration_ms": 12.345,
+        }
+
+        def run_access() -> None:
+            for _ in range(n):
+                access.request("0123456789abcdef0123456789abcdef", "GET", "/predict", "/predict?x=1", 200,
+                               12.345, None)
+
+        def run_app() -> None:
+            for _ in range(n):
+                app.info("model loaded")
+
+        def run_floor() -> None:
+            for _ in range(n):
+                os.write(fd, orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+
+        def run_stdlib() -> None:
+            for _ in range(n):
+                os.write(fd, (json.dumps(line) + "\n").encode())
+
+        best: dict[str, float] = {}
+        for _ in range(batches):
+            for name, fn in (("access", run_access), ("app", run_app), ("floor", run_floor), ("stdlib", run_stdlib)):
+                start = time.perf_counter()
+                fn()
+                us = (time.perf_counter() - start) / n * 1e6
+                best[name] = min(best.get(name, us), us)
+    finally:
+        for handler in list(root.handlers):
+            if getattr(handler, "_obsgen", False):
+                root.removeHandler(handler)
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        sink.close()
+    return {"us": best, "lines": n, "batches": batches}
+
+
+def log_line_markdown(result: dict[str, Any]) -> str:
+    us = result["us"]
+    floor = us["floor"]
+    return (
+        "Microseconds per JSON line written to /dev/null in one process (best of "
+        f"{result['batches']} batches of {result['lines']:,} lines), against the floor of `orjson.dumps` of "
+        "an equivalent 12-field dict + `os.write`. Complements the server-level numbers above.\n\n"
+        "| line | µs per line | ratio to the orjson floor |\n|---|---|---|\n"
+        f"| floor: `orjson.dumps` + `os.write` | {floor:.2f} | 1.00x |\n"
+        f"| access line (`AccessLog.request`, obsgen.instrument) | {us['access']:.2f} | {us['access'] / floor:.2f}x |\n"
+        f"| application line (`logging.info` through `JsonLogHandler`) | {us['app']:.2f} | {us['app'] / floor:.2f}x |\n"
+        f"| stdlib `json.dumps` + `os.write` (for scale) | {us['stdlib']:.2f} | {us['stdlib'] / floor:.2f}x |\n"
+    )
+
+
 def preamble(info: dict[str, Any], quick: bool) -> str:
     load = info["loadavg"]
     return (
@@ -88,10 +168,23 @@ def preamble(info: dict[str, Any], quick: bool) -> str:
         "`--quick` for small sizes, `--no-write` to print only; CI runs `--quick --no-write`). "
         "Every number that matters is a ratio measured within one run: these machines are shared and noisy, "
         "so absolute times do not transfer.\n\n"
-        f"Last run: {info['date']}{' (quick mode)' if quick else ''}; {info['nproc']} CPUs usable "
+        "Each section says when and where it was measured. "
+        f"Last `bench.run`: {info['date']}{' (quick mode)' if quick else ''}; {info['nproc']} CPUs usable "
         f"(nproc) of {info['cpu_count']}, {info['cpu_model']}, Python {info['python']}, {info['platform']}"
         + (f", load average {load[0]:.2f} at start" if load else "")
         + ".\n"
+    )
+
+
+def run_stamp(info: dict[str, Any], quick: bool, only: list[str]) -> str:
+    """One line under each section saying when, where and how its numbers were measured."""
+    load = info["loadavg"]
+    command = "python -m bench.run" + (" --quick" if quick else "") + "".join(
+        f" --only {o}" for o in only if len(only) < 4
+    )
+    return (
+        f"_Measured {info['date']} with `{command}` on {info['nproc']} CPUs ({info['cpu_model']}), "
+        f"Python {info['python']}" + (f", load average {load[0]:.2f} at start" if load else "") + "._"
     )
 
 
@@ -136,12 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run obsgen's benchmarks and record them in BENCHMARKS.md.")
     parser.add_argument("--quick", action="store_true", help="small sizes and few iterations (CI; under a minute)")
     parser.add_argument("--no-write", action="store_true", help="print the results; leave BENCHMARKS.md alone")
-    parser.add_argument("--only", action="append", choices=("generate", "alerts", "instrument"),
+    parser.add_argument("--only", action="append", choices=("generate", "alerts", "instrument", "logline"),
                         help="run only these benchmarks (repeatable); the default runs all")
     parser.add_argument("--output", type=Path, default=BENCHMARKS, help="file to update (default BENCHMARKS.md)")
     parser.add_argument("--json", type=Path, help="also write the raw results to this JSON file")
     args = parser.parse_args(argv)
-    only = set(args.only or ("generate", "alerts", "instrument"))
+    only = set(args.only or ("generate", "alerts", "instrument", "logline"))
 
     info = machine()
     results: dict[str, Any] = {"machine": info, "quick": args.quick}
@@ -155,12 +248,18 @@ def main(argv: list[str] | None = None) -> int:
         results["alerts"] = alerts
         sections[SECTION_DETECTION] = bench_alerts.detection_markdown(alerts)
         sections[SECTION_RULE_COST] = bench_alerts.rule_cost_markdown(alerts)
+    if "logline" in only:
+        line = _timed("JSON log line cost", lambda: log_line_cost(args.quick))
+        results["log_line"] = line
+        sections[SECTION_LOG_LINE] = log_line_markdown(line)
     instrument_md = None
     if "instrument" in only:
         inst = _timed("instrumentation overhead", lambda: run_instrument(args.quick))
         results["instrument"] = inst
         instrument_md = inst.get("markdown")
 
+    stamp = run_stamp(info, args.quick, sorted(only))
+    sections = {heading: f"{stamp}\n\n{body}" for heading, body in sections.items()}
     head = preamble(info, args.quick)
     print(head)
     for heading, body in sections.items():

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 import pytest
+import yaml
 
 from bench import bench_alerts, bench_generate, run
+from obsgen import render
 from obsgen.catalog import load_catalog
+from obsgen.generate.artifacts import Yaml, YamlDocuments
 
 
 def test_synthesised_catalogs_are_valid_and_sized() -> None:
@@ -65,3 +71,39 @@ def test_update_fills_the_instrument_markers_only_when_present() -> None:
     before = f"# B\n\n## Instrumentation overhead\n\nprose\n{run.INSTRUMENT_START}\nold\n{run.INSTRUMENT_END}\nmore\n"
     after = run.update_benchmarks(before, "# B\n", {}, instrument_md="| new |")
     assert f"prose\n{run.INSTRUMENT_START}\n| new |\n{run.INSTRUMENT_END}\nmore\n" in after
+
+
+class _StockDumper(yaml.SafeDumper):
+    """obsgen's YAML style on PyYAML's own emitter (no fast paths): the reference for render's."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+_StockDumper.add_representer(str, render._str_representer)
+
+
+def _dump(data: Any, dumper: type[yaml.SafeDumper], allow_unicode: bool = True) -> str:
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=allow_unicode, width=1_000_000,
+                     default_flow_style=False)
+
+
+def test_render_fast_paths_write_the_bytes_pyyaml_writes() -> None:
+    """The emitter fast paths the generation benchmark led to change speed, never output."""
+    arts = bench_generate.artifacts(load_catalog(bench_generate.synth_catalog(3), "synth.yaml"))
+    docs = [a.data for a in arts.values() if isinstance(a, Yaml)]
+    docs += [d for a in arts.values() if isinstance(a, YamlDocuments) for d in a.documents]
+    assert docs
+    for doc in docs:
+        assert _dump(doc, render._Dumper) == _dump(doc, _StockDumper)
+    alphabet = ["a", " ", "\n", "\t", "\r", ":", "#", "-", "'", '"', "é", "\u2028", "\x85", "\ufeff",
+                "\U0001F600", "{", "|", "\x00", "\uffff", "\xa0", "~"]
+    rnd = random.Random(9)
+    for _ in range(3000):
+        s = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 10)))
+        for allow_unicode in (True, False):
+            data = {"k": s, "l": [s, {s: s}]}
+            assert _dump(data, render._Dumper, allow_unicode) == _dump(data, _StockDumper, allow_unicode), repr(s)

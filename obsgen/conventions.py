@@ -78,6 +78,11 @@ LIFECYCLE_STATES: Final = ("starting", "ready", "reloading", "draining")
 
 # Environment variables (12-factor III: config from the environment).
 ENV_PORT: Final = "PORT"
+#: Address to listen on: loopback by default (nothing exposed by accident on a workstation);
+#: containers set 0.0.0.0 (the demo's Dockerfile does).
+ENV_HOST: Final = "HOST"
+DEFAULT_HOST: Final = "127.0.0.1"
+CONTAINER_LISTEN_HOST: Final = "0.0.0.0"
 ENV_LOG_LEVEL: Final = "LOG_LEVEL"
 ENV_SERVICE_NAME: Final = "SERVICE_NAME"
 ENV_ENVIRONMENT: Final = "ENVIRONMENT"

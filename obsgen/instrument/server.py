@@ -42,8 +42,7 @@ _log = logging.getLogger(__name__)
 #: burst during a rolling restart look like failed requests (the kernel caps it
 #: at net.core.somaxconn).
 LISTEN_BACKLOG: Final = 4096
-#: A container's port must be reachable from outside the container.
-DEFAULT_HOST: Final = "0.0.0.0"
+DEFAULT_HOST: Final = c.DEFAULT_HOST
 #: Left of the grace period for the lifespan shutdown and interpreter exit.
 _EXIT_MARGIN_SECONDS: Final = 1.0
 
@@ -79,7 +78,7 @@ class ServerSettings:
         except ValueError as exc:
             raise ValueError(f"{c.ENV_PORT}={port_text!r}: not a port number") from exc
         return cls(
-            host=host or DEFAULT_HOST,
+            host=host or env.get(c.ENV_HOST) or DEFAULT_HOST,
             port=port,
             shutdown_delay=_env_float(env, c.ENV_SHUTDOWN_DELAY, c.DEFAULT_SHUTDOWN_DELAY_SECONDS),
             shutdown_grace=_env_float(env, c.ENV_SHUTDOWN_GRACE, c.DEFAULT_SHUTDOWN_GRACE_SECONDS),

@@ -112,6 +112,8 @@ def config_data(service: Service, environment: Environment, policy: PodPolicy = 
     """The ConfigMap: 12-factor config of one service in one environment (all values strings)."""
     return {
         C.ENV_ENVIRONMENT: environment.name,
+        # A pod's port must be reachable by the kubelet's probes and the Service.
+        C.ENV_HOST: C.CONTAINER_LISTEN_HOST,
         C.ENV_LOG_LEVEL: environment.log_level,
         C.ENV_PORT: str(_port(service)),
         C.ENV_SERVICE_NAME: service.name,

@@ -110,6 +110,8 @@ LOG_DURATION_MS: Final = "duration_ms"
 LOG_REQUEST_ID: Final = "request_id"
 LOG_RETRIES: Final = "retries"
 LOG_ERROR_CODE: Final = "error_code"
+#: The demo's model version on each /predict line (a catalog logs.field of the demo).
+LOG_MODEL_VERSION: Final = "model_version"
 #: Fields every access-log line carries.
 ACCESS_LOG_FIELDS: Final = (
     LOG_TIME, LOG_LEVEL_FIELD, LOG_MESSAGE, LOG_SERVICE, LOG_METHOD, LOG_ROUTE,

@@ -95,6 +95,7 @@ class Demo:
         if model is None:
             set_log_fields(error_code=ERROR_NOT_LOADED)
             return JSONResponse({"error": "model not loaded yet"}, status_code=503)
+        set_log_fields(**{c.LOG_MODEL_VERSION: model.version})
         if self.faults.error_rate > 0 and self.random.random() < self.faults.error_rate:
             set_log_fields(error_code=ERROR_INJECTED)
             return JSONResponse({"error": "injected fault"}, status_code=500)

@@ -11,7 +11,6 @@ from yaml.emitter import ScalarAnalysis
 
 from obsgen import conventions as C
 
-
 #: Line breaks other than "\n" that PyYAML's emitter also treats as breaks.
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 #: Characters PyYAML's emitter calls special (only double quotes can hold them), by allow_unicode.
@@ -19,6 +18,9 @@ _SPECIAL = {
     True: re.compile("[^\n\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFE]"),
     False: re.compile("[^\n\x20-\x7E]"),
 }
+#: Analyses of scalars already emitted: keys and label values repeat across thousands of rules.
+_ANALYSES: dict[tuple[str, bool], ScalarAnalysis] = {}
+_ANALYSES_MAX = 100_000
 
 
 class _Dumper(yaml.SafeDumper):
@@ -35,6 +37,16 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
     def analyze_scalar(self, scalar: str) -> ScalarAnalysis:
+        # A pure function of the string and allow_unicode; the emitter only reads the result.
+        key = (scalar, bool(self.allow_unicode))
+        analysis = _ANALYSES.get(key)
+        if analysis is None:
+            if len(_ANALYSES) >= _ANALYSES_MAX:
+                _ANALYSES.clear()
+            analysis = _ANALYSES[key] = self._analyze_scalar(scalar)
+        return analysis
+
+    def _analyze_scalar(self, scalar: str) -> ScalarAnalysis:
         # For a string whose only line breaks are "\n", PyYAML's analysis reduces to a few searches:
         # line breaks rule out plain styles whatever the indicators, so only these flags remain.
         if "\n" not in scalar or _OTHER_BREAKS.search(scalar):

@@ -1,6 +1,6 @@
 """Server CPU per request of the demo: with obsgen.instrument vs the same app bare.
 
-    .venv/bin/python bench/bench_instrument.py [--rounds 9] [--duration 5] [--rps 800]
+    .venv/bin/python bench/bench_instrument.py [--rounds 24] [--duration 2] [--rps 800]
 
 Three server processes run side by side on loopback ports, one per variant, all
 built by ``obsgen.demo.app.create_app`` from the same Starlette app:
@@ -16,9 +16,12 @@ Method, chosen so that a 5 µs difference stands out of the noise:
   generator (a separate process) to another (``--load-cpu``), so they do not
   compete for a core (when the machine has fewer than two usable CPUs nothing is pinned);
 * open-loop load at a fixed rate (``--rps``) well below saturation, with the
-  same request sequence (seeded) for every variant of a round;
+  same request sequence (seeded) for every variant of a round, from one load
+  generator process that stays up (``obsgen.demo.loadgen.run``, so short runs pay
+  no interpreter start-up);
 * a warm-up run per server before the first round, discarded;
-* ``--rounds`` interleaved rounds, the order rotating each round;
+* ``--rounds`` interleaved rounds, the order rotating each round: many short
+  rounds, so that other work on the machine falls on all variants alike;
 * only the server process's CPU is counted: the sum of its threads'
   ``/proc/PID/task/TID/schedstat`` run time (nanoseconds), falling back to
   utime + stime from ``/proc/PID/stat`` (10 ms ticks) if a thread came or went.
@@ -128,8 +131,51 @@ def wait_loaded(port: int) -> None:
     raise SystemExit(f"server on port {port} did not load its model")
 
 
+class LoadWorker:
+    """A load generator process kept running: one JSON command per line in, one summary per line out."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--load-worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def load(self, port: int, rps: float, duration: float, mix: str, seed: int | None = None) -> int:
+        """Send load to a port; return the number of successful requests."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        command = {"port": port, "rps": rps, "duration": duration, "mix": mix, "seed": seed}
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("the load generator exited")
+        summary = json.loads(line)
+        if summary["failed"]:
+            raise SystemExit(f"failed requests during the benchmark: {summary}")
+        return int(summary["requests"])
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def load_worker() -> None:
+    """The load generator side of :class:`LoadWorker`."""
+    import asyncio
+
+    from obsgen.demo.loadgen import parse_mix, run
+
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        summary = asyncio.run(
+            run([f"http://127.0.0.1:{cmd['port']}"], cmd["rps"], cmd["duration"], parse_mix(cmd["mix"]), 8, 10.0,
+                cmd["seed"])
+        )
+        print(json.dumps(summary), flush=True)
+
+
 def load(port: int, rps: float, duration: float, mix: str, seed: int | None = None) -> int:
-    """Run the load generator against a port; return the number of successful requests."""
+    """Run the load generator (``python -m obsgen.demo.loadgen``) once against a port; return the requests."""
     command = [
         sys.executable,
         "-m",
@@ -211,8 +257,8 @@ def report(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per variant and round")
+    parser.add_argument("--rounds", type=int, default=24)
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds of load per variant and round")
     parser.add_argument("--rps", type=float, default=800.0, help="fixed request rate (below saturation)")
     parser.add_argument("--warmup", type=float, default=None, help="seconds of discarded load per server")
     parser.add_argument("--mix", default="predict=8,predict_get=1,model=1")
@@ -220,7 +266,11 @@ def main() -> int:
     parser.add_argument("--load-cpu", type=int, default=None, help="CPU the load generator runs on")
     parser.add_argument("--serve", nargs=2, metavar=("VARIANT", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.load_worker:
+        load_worker()
+        return 0
     if args.serve:
         serve(args.serve[0], int(args.serve[1]), args.cpu)
         return 0
@@ -231,6 +281,7 @@ def main() -> int:
     pin(load_cpu)  # this process and the load generators it starts
     logs = tempfile.TemporaryDirectory(prefix="obsgen-bench-")
     servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    worker = LoadWorker()
     try:
         for variant in VARIANTS:
             port = free_port()
@@ -243,7 +294,7 @@ def main() -> int:
         for _, port in servers.values():
             wait_loaded(port)
         for _, port in servers.values():
-            load(port, args.rps, args.warmup, args.mix, seed=0)  # imports, caches, labelled children
+            worker.load(port, args.rps, args.warmup, args.mix, seed=0)  # imports, caches, labelled children
 
         per_request: dict[str, list[float]] = {v: [] for v in VARIANTS}
         busy = 0.0
@@ -252,7 +303,7 @@ def main() -> int:
             for variant in order:
                 proc, port = servers[variant]
                 meter = CpuMeter(proc.pid)
-                requests = load(port, args.rps, args.duration, args.mix, seed=round_ + 1)
+                requests = worker.load(port, args.rps, args.duration, args.mix, seed=round_ + 1)
                 used = meter.seconds()
                 busy = max(busy, used / args.duration)
                 per_request[variant].append(used / requests * 1e6)
@@ -264,6 +315,7 @@ def main() -> int:
             print(f"warning: a server was {busy:.0%} busy: lower --rps", file=sys.stderr)
         print(report(per_request, args, (server_cpu, load_cpu), busy))
     finally:
+        worker.close()
         for proc, _ in servers.values():
             proc.terminate()
         for proc, _ in servers.values():

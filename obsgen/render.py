@@ -13,6 +13,7 @@ from obsgen import conventions as C
 
 #: Line breaks other than "\n" that PyYAML's emitter also treats as breaks.
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAKS = re.compile("[\n\x85\u2028\u2029]")
 #: Characters PyYAML's emitter calls special (only double quotes can hold them), by allow_unicode.
 _SPECIAL = {
     True: re.compile("[^\n\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFE]"),
@@ -62,6 +63,22 @@ class _Dumper(yaml.SafeDumper):
             allow_double_quoted=True,
             allow_block=not (trailing_space or space_break or special),
         )
+
+    def write_plain(self, text: str, split: bool = True) -> None:
+        # A one-line plain scalar that cannot reach best_width is written whole by PyYAML's loop too.
+        if (not text or self.encoding or _BREAKS.search(text)
+                or (split and self.column + 1 + len(text) > self.best_width)):
+            super().write_plain(text, split)
+            return
+        if self.root_context:
+            self.open_ended = True
+        if not self.whitespace:
+            self.stream.write(" ")
+            self.column += 1
+        self.whitespace = False
+        self.indention = False
+        self.stream.write(text)
+        self.column += len(text)
 
     def write_literal(self, text: str) -> None:
         # Same output as PyYAML's loop for "\n"-only text: each non-empty line indented, breaks kept.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from typing import Any
 
+import orjson
 import yaml
 from yaml.emitter import ScalarAnalysis
 
@@ -136,4 +137,20 @@ def to_yaml_documents(documents: list[Any]) -> bytes:
 
 def to_json(data: Any) -> bytes:
     """JSON with sorted keys, two-space indent and a trailing newline."""
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    # orjson: the same layout as json.dumps(indent=2, sort_keys=True, ensure_ascii=False) at a
+    # fraction of the cost (the stdlib's indenting encoder is pure Python: 17% of generation at
+    # 1,000 services). It writes NaN as null, so refuse non-finite floats first, as allow_nan=False did.
+    _check_finite(data)
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+
+
+def _check_finite(data: Any) -> None:
+    if isinstance(data, float):
+        if not math.isfinite(data):
+            raise ValueError(f"cannot write {data} in JSON")
+    elif isinstance(data, dict):
+        for value in data.values():
+            _check_finite(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            _check_finite(value)

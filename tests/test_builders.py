@@ -73,3 +73,14 @@ def test_dashboard_uids_are_stable_short_and_distinct() -> None:
     assert len(C.service_dashboard_uid(long_a)) <= C.GRAFANA_UID_MAX
     assert C.service_dashboard_uid(long_a) != C.service_dashboard_uid(long_b)
     assert C.service_dashboard_uid(long_a) == C.service_dashboard_uid(long_a)
+
+
+def test_json_output_keeps_the_stdlib_layout_and_refuses_nan() -> None:
+    import json
+
+    from obsgen.render import to_json
+
+    data = {"b": [1, 2.5, {"z": "é\n\"", "a": None}], "a": {}, "c": []}
+    assert to_json(data) == (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    with pytest.raises(ValueError, match="cannot write nan"):
+        to_json({"x": [float("nan")]})

@@ -269,3 +269,17 @@ def test_bad_log_level_falls_back_to_info_with_a_warning() -> None:
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("req-42", True), ("a" * 128, True), ("a" * 129, False), ("", False), (None, False),
+     ("bad\nline", False), ("caf\u00e9", False)],
+)
+def test_one_rule_accepts_a_callers_request_id_for_asgi_and_wsgi(given: str | None, kept: bool) -> None:
+    from obsgen.instrument.logs import request_id_from
+
+    result = request_id_from(given)
+    assert (result == given) is kept
+    if not kept:
+        assert len(result) == 32 and int(result, 16) >= 0

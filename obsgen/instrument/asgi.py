@@ -22,6 +22,7 @@ from obsgen.instrument.logs import (
     enter_request,
     exit_request,
     new_request_id,
+    request_id_from,
 )
 from obsgen.instrument.metrics import HttpMetrics, log_records_dropped
 from obsgen.instrument.probes import probe_response
@@ -36,7 +37,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 RouteResolver = Callable[[Scope, str], str]
 
 _REQUEST_ID_HEADER: Final = c.REQUEST_ID_HEADER.lower().encode()
-_MAX_REQUEST_ID: Final = 128
 _CLOSE: Final = (b"connection", b"close")
 
 
@@ -60,11 +60,7 @@ def starlette_route(scope: Scope, root_path_before: str) -> str:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == _REQUEST_ID_HEADER:
-            text = value.decode("latin-1")
-            # Accept a caller's id only if it is short and printable: it goes in every log line.
-            if 0 < len(text) <= _MAX_REQUEST_ID and text.isascii() and text.isprintable():
-                return text
-            break
+            return request_id_from(value.decode("latin-1"))
     return new_request_id()  # per-process random prefix + counter: no getrandom() per request
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "iso_timestamp_ms",
     "new_request_id",
     "parse_level",
+    "request_id_from",
     "set_log_fields",
 ]
 
@@ -105,6 +106,17 @@ os.register_at_fork(after_in_child=_reseed_request_ids)  # forked workers must n
 def new_request_id() -> str:
     """A fresh request id: 32 hex digits, unique per process and across processes."""
     return f"{_id_prefix}{next(_id_counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+#: A caller's X-Request-ID goes in every log line of the request: accept it only when short and printable.
+MAX_REQUEST_ID: Final = 128
+
+
+def request_id_from(given: str | None) -> str:
+    """The caller's request id when it is acceptable, a fresh one otherwise (ASGI and WSGI alike)."""
+    if given and len(given) <= MAX_REQUEST_ID and given.isascii() and given.isprintable():
+        return given
+    return new_request_id()
 
 
 @dataclass(slots=True)
@@ -276,17 +288,6 @@ class JsonLogHandler(logging.Handler):
             self._access_heads[level] = head
         return head
 
-    def write_access(self, level: int, logger_name: str, fields: dict[str, Any]) -> None:
-        """Write an access line built from ``fields`` (what emit() would write for it)."""
-        created_ns = time.time_ns()
-        data: dict[str, Any] = {c.LOG_TIME: iso_timestamp_ms(created_ns // 1_000_000)}
-        data.update(self._access_head(level, logger_name))
-        ctx = _current.get()
-        if ctx is not None:
-            data[c.LOG_REQUEST_ID] = ctx.request_id
-        data.update(fields)
-        self._write_access(data, created_ns)
-
     def write_request(
         self,
         level: int,
@@ -299,7 +300,7 @@ class JsonLogHandler(logging.Handler):
         duration_ms: float,
         extra: dict[str, Any] | None,
     ) -> None:
-        """The access line of one request: :meth:`write_access` without building ``fields`` first."""
+        """The access line of one request, built in one dict and written with one orjson.dumps."""
         created_ns = time.time_ns()
         data: dict[str, Any] = {
             c.LOG_TIME: iso_timestamp_ms(created_ns // 1_000_000),
@@ -358,21 +359,6 @@ class AccessLog:
             return handler
         return None
 
-    def log(self, status: int, fields: dict[str, Any]) -> None:
-        level = logging.ERROR if status >= 500 else logging.INFO
-        logger = self.logger
-        if not logger.isEnabledFor(level):
-            return
-        handler = self._direct_handler()
-        if handler is not None:
-            # Fast path: the access line goes straight to our JSON handler, without a LogRecord.
-            handler.write_access(level, logger.name, fields)
-            return
-        # makeRecord + handle skips Logger._log's caller lookup (a stack walk) on the hot path.
-        record = logger.makeRecord(logger.name, level, "", 0, c.ACCESS_LOG_MESSAGE, (), None)
-        record.fields = fields
-        logger.handle(record)
-
     def request(
         self,
         request_id: str,
@@ -385,7 +371,8 @@ class AccessLog:
     ) -> None:
         """The access line of one request (``extra``: what the app set with :func:`set_log_fields`).
 
-        Same line as :meth:`log` with those fields, for the request whose context is current.
+        Written straight to the JSON handler when it is the only destination; otherwise as a
+        LogRecord (with ``record.fields``) through the ``logging`` handlers.
         """
         level = logging.ERROR if status >= 500 else logging.INFO
         logger = self.logger

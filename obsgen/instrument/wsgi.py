@@ -14,13 +14,12 @@ Requests without it are counted under UNMATCHED_ROUTE, never the raw path.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
 from obsgen import conventions as c
 from obsgen.instrument.lifecycle import Lifecycle
-from obsgen.instrument.logs import AccessLog, RequestContext, enter_request, exit_request
+from obsgen.instrument.logs import AccessLog, RequestContext, enter_request, exit_request, request_id_from
 from obsgen.instrument.metrics import HttpMetrics
 from obsgen.instrument.probes import probe_response
 
@@ -64,8 +63,7 @@ class InstrumentWSGI:
 
     def _observed(self, environ: dict[str, Any], start_response: StartResponse) -> Iterator[bytes]:
         start = time.perf_counter()
-        given = environ.get(_REQUEST_ID_ENVIRON, "")
-        request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
+        request_id = request_id_from(environ.get(_REQUEST_ID_ENVIRON))
         ctx = RequestContext(request_id)
         token = enter_request(ctx)
         code = 500
@@ -90,15 +88,10 @@ class InstrumentWSGI:
             self.metrics.observe(method, route, code, seconds)
             if self.access_log is not None:
                 query = environ.get("QUERY_STRING", "")
-                fields = {
-                    c.LOG_METHOD: method,
-                    c.LOG_ROUTE: route,
-                    c.LOG_URL: f"{path_of(environ)}?{query}" if query else path_of(environ),
-                    c.LOG_STATUS: code,
-                    c.LOG_DURATION_MS: round(seconds * 1000, 3),
-                    **ctx.fields,
-                }
-                self.access_log.log(code, fields)
+                url = f"{path_of(environ)}?{query}" if query else path_of(environ)
+                self.access_log.request(
+                    request_id, method, route, url, code, round(seconds * 1000, 3), ctx.fields
+                )
             exit_request(token)
 
 

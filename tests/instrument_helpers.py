@@ -33,15 +33,28 @@ def free_port() -> int:
 def wait_for(
     check: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS, every: float = 0.02
 ) -> T:
-    """Poll ``check`` until it returns something other than None/False; fail after ``timeout``."""
+    """Poll ``check`` until it returns something truthy (and return that); fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
-        if result is not None and result is not False:
+        if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(every)
+
+
+def json_lines(text: str, name: str = "stdout") -> list[dict[str, Any]]:
+    """Every line of ``text`` as a JSON object; fails naming the first line that is not one."""
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise AssertionError(f"{name} line {number} is not JSON: {line[:300]!r}") from exc
+        assert isinstance(record, dict), f"{name} line {number} is not a JSON object: {line[:300]!r}"
+        records.append(record)
+    return records
 
 
 class DemoProcess:
@@ -108,15 +121,7 @@ class DemoProcess:
 
     def log_lines(self) -> list[dict[str, Any]]:
         """Every stdout line, parsed; fails the test on a line that is not a JSON object."""
-        records = []
-        for number, line in enumerate(self.stdout().splitlines(), 1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AssertionError(f"stdout line {number} is not JSON: {line!r}") from exc
-            assert isinstance(record, dict), f"stdout line {number} is not a JSON object: {line!r}"
-            records.append(record)
-        return records
+        return json_lines(self.stdout())
 
     def close(self) -> None:
         self.client.close()

@@ -12,13 +12,12 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from obsgen import conventions as C
+from tests.instrument_helpers import free_port, json_lines, wait_for
 
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
@@ -34,25 +34,6 @@ LOOPBACK = "127.0.0.1"
 START_SECONDS = 30.0
 #: Lines of each log shown when a test fails.
 LOG_TAIL_LINES = 25
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout: float, every: float = 0.1) -> T:
-    """Poll ``check`` until it returns something truthy (and return that); fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:
@@ -183,17 +164,7 @@ class DemoInstance(Process):
 
     def log_records(self) -> list[dict[str, Any]]:
         """Every stdout line as a JSON object; fails naming the first line that is not one."""
-        records = []
-        for number, line in enumerate(self.stdout().splitlines(), 1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AssertionError(f"{self.name} stdout line {number} is not JSON: {line[:300]!r}") from exc
-            assert isinstance(record, dict), (
-                f"{self.name} stdout line {number} is not a JSON object: {line[:300]!r}"
-            )
-            records.append(record)
-        return records
+        return json_lines(self.stdout(), f"{self.name} stdout")
 
 
 @dataclass(frozen=True)

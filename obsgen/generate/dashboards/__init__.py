@@ -11,9 +11,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from obsgen import conventions as C
-from obsgen.generate.artifacts import Artifact, Json, Yaml
+from obsgen.generate.artifacts import Artifact, Text, Yaml
 from obsgen.generate.dashboards import overview, provisioning, service, use
 from obsgen.model import Catalog
+from obsgen.render import to_json
 
 __all__ = ["dashboards", "generate"]
 
@@ -35,8 +36,10 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
     out: dict[str, Artifact] = {}
     for path, board in dashboards(catalog).items():
         name = PurePosixPath(path).stem
-        out[path] = Json(board)
-        out[C.dashboard_configmap_path(name)] = Yaml(provisioning.configmap(name, board))
+        # Serialised once: the ConfigMap carries the dashboard file's own text.
+        text = to_json(board).decode("utf-8")
+        out[path] = Text(text, comment=None)
+        out[C.dashboard_configmap_path(name)] = Yaml(provisioning.configmap(name, text))
     out[C.GRAFANA_DATASOURCES_FILE] = Yaml(provisioning.datasources(catalog))
     out[C.GRAFANA_DASHBOARD_PROVIDER_FILE] = Yaml(provisioning.dashboard_provider())
     return dict(sorted(out.items()))

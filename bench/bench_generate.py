@@ -45,7 +45,7 @@ FULL_SIZES = (100, 1000, 10000)
 QUICK_SIZES = (100,)
 #: Rounds (pipeline + floor, alternating) per size.
 FULL_ROUNDS = {100: 5, 1000: 3, 10000: 1}
-QUICK_ROUNDS = {100: 2}
+QUICK_ROUNDS = {100: 1}
 #: Goals of issue 19.
 GOAL_FLOOR_RATIO = 2.0
 GOAL_LINEAR = 1.1  # CPU per service at 10,000 within 10 % of that at 1,000

@@ -356,6 +356,7 @@ def main() -> int:
     parser.add_argument("--serve", nargs=2, metavar=("VARIANT", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, default=None, help="also write the per-round costs (µs) here")
     args = parser.parse_args()
     if args.load_worker:
         load_worker()
@@ -405,6 +406,8 @@ def main() -> int:
         if busy > MAX_SERVER_LOAD:
             print(f"warning: a server was {busy:.0%} busy: lower --rps", file=sys.stderr)
         print(report(per_request, args, (server_cpu, load_cpu), busy, missing))
+        if args.json is not None:
+            args.json.write_text(json.dumps({"per_request_us": per_request, "missing": missing, "busy": busy}))
     finally:
         worker.close()
         for proc, _ in servers.values():

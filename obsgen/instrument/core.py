@@ -11,7 +11,6 @@ both export the same series and write the same line for the same request.
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from typing import Final
@@ -28,22 +27,9 @@ __all__ = ["ObservedRequest", "Observer"]
 UNCOUNTED_PATHS: Final = c.UNCOUNTED_PATHS
 
 
-class ObservedRequest:
-    """One request between :meth:`Observer.begin` and :meth:`Observer.finish`."""
-
-    __slots__ = ("ctx", "request_id", "start", "token")
-
-    def __init__(
-        self,
-        request_id: str,
-        ctx: RequestContext,
-        token: contextvars.Token[RequestContext | None],
-        start: float,
-    ) -> None:
-        self.request_id = request_id
-        self.ctx = ctx
-        self.token = token
-        self.start = start
+#: One request between :meth:`Observer.begin` and :meth:`Observer.finish`: its log context, which
+#: also holds its start time and the context-variable token (one object per request).
+ObservedRequest = RequestContext
 
 
 class Observer:
@@ -85,22 +71,22 @@ class Observer:
 
     def begin(self, given_request_id: str | None) -> ObservedRequest:
         """A request starts: its id (the caller's when acceptable), its log context, in flight + 1."""
-        start = time.perf_counter()
-        request_id = request_id_from(given_request_id)
-        ctx = RequestContext(request_id, {})
-        token = enter_request(ctx)
+        ctx = RequestContext(request_id_from(given_request_id), None, time.perf_counter())
+        ctx.token = enter_request(ctx)
         lock = self._lock
         if lock is None:
             self.metrics.in_flight_requests += 1
         else:
             with lock:
                 self.metrics.in_flight_requests += 1
-        return ObservedRequest(request_id, ctx, token, start)
+        return ctx
 
     @staticmethod
     def failed(request: ObservedRequest, exc: BaseException) -> None:
         """The app raised: the access line names what went wrong (the server logs the traceback)."""
-        request.ctx.fields.setdefault(c.LOG_ERROR_CODE, type(exc).__name__)
+        if request.fields is None:
+            request.fields = {}
+        request.fields.setdefault(c.LOG_ERROR_CODE, type(exc).__name__)
 
     def finish(
         self, request: ObservedRequest, method: str, route: str, status: int, path: str, query: str
@@ -119,6 +105,7 @@ class Observer:
         if access_log is not None:
             url = f"{path}?{query}" if query else path
             access_log.request(
-                request.request_id, method, route, url, status, round(seconds * 1000, 3), request.ctx.fields
+                request.request_id, method, route, url, status, round(seconds * 1000, 3), request.fields
             )
-        exit_request(request.token)
+        if request.token is not None:
+            exit_request(request.token)

@@ -12,6 +12,8 @@ by ``obsgen.demo.app.create_app`` from the same Starlette app:
 * ``instrumentator`` the bare app with prometheus-fastapi-instrumentator's defaults
               (``Instrumentator().instrument(app)``: request counter, latency histograms,
               request and response sizes);
+* ``none_again`` a second bare server process: how far two identical processes differ, i.e.
+              the resolution of the method;
 * ``starlette_exporter`` the bare app with starlette-exporter's ``PrometheusMiddleware``
               (defaults: request counter and latency histogram by path template).
 
@@ -57,7 +59,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Final
 
-VARIANTS: Final = ("none", "metrics", "full", "instrumentator", "starlette_exporter")
+VARIANTS: Final = ("none", "metrics", "full", "instrumentator", "starlette_exporter", "none_again")
 PEERS: Final = {
     "instrumentator": "prometheus_fastapi_instrumentator",
     "starlette_exporter": "starlette_exporter",
@@ -149,7 +151,9 @@ def serve(variant: str, port: int, cpu: int | None = None) -> None:
         server=ServerSettings(host="127.0.0.1", port=port, shutdown_delay=0.0, shutdown_grace=5.0),
     )
     configure_logging(service=settings.service, environment="bench", level="info")
-    if variant in PEERS:
+    if variant == "none_again":
+        app, lifecycle = create_app(settings, registry=CollectorRegistry(), instrumentation="none")
+    elif variant in PEERS:
         app, lifecycle = create_app(settings, instrumentation="none")
         app = wrap_peer(variant, app)
     else:
@@ -337,6 +341,7 @@ def report(
 
 LABELS: Final = {
     "none": "bare",
+    "none_again": "bare again (a second bare process: the resolution of this method)",
     "metrics": "obsgen metrics only",
     "full": "obsgen metrics + access log",
     "instrumentator": "prometheus-fastapi-instrumentator 8 (defaults)",

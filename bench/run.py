@@ -326,6 +326,12 @@ def summary(results: dict[str, Any]) -> str:
                 f"| instrumentation, {label}: server CPU per request / bare | {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x "
                 f"| <= {goal:.2f}x | {_met(mid <= goal)}{'' if hi <= goal else ' at the median, not in every round'} |"
             )
+        if "none_again" in per:
+            lo, mid, hi = _ratios(per, "none_again", "none")
+            rows.append(
+                f"| instrumentation: a second bare process / bare (the method's resolution) | {lo:.3f}x / "
+                f"**{mid:.3f}x** / {hi:.3f}x | | |"
+            )
         for peer in ("instrumentator", "starlette_exporter"):
             if peer in per:
                 lo, mid, hi = _ratios(per, "metrics", peer)

@@ -32,8 +32,9 @@ def scrape(catalog: Catalog, service: Service) -> Scrape:
     if catalog.wants("prometheus"):
         files.append(C.PROMETHEUS_CONFIG_PATH)
     if service.targets:
-        where = f" ({', '.join(files)})" if files else " (by your own scrape config: the prometheus output is off)"
-        return Scrape(service, "static", f"scraped at its {len(service.targets)} static target(s){where}")
+        where = (f"({', '.join(files)})" if files else
+                 "(the prometheus output is off: your own scrape config must list them)")
+        return Scrape(service, "static", f"scraped at its {len(service.targets)} static target(s) {where}")
     if catalog.deployment.target == "kubernetes":
         if catalog.wants("kubernetes"):
             files.insert(0, C.k8s_servicemonitor_path(service.name))

@@ -166,6 +166,8 @@ def service_context(
         "priority_class": C.K8S_PRIORITY_CLASS,
         "liveness_path": workload.liveness_path,
         "readiness_path": workload.readiness_path,
+        # The comments explain obsgen.instrument's probes only where the service uses its paths.
+        "obsgen_probes": (workload.liveness_path, workload.readiness_path) == (C.LIVENESS_PATH, C.READINESS_PATH),
         "policy": policy,
     }
 

@@ -426,3 +426,11 @@ def test_the_schema_describes_the_new_keys() -> None:
     assert props["outputs"]["items"]["enum"] == list(OUTPUTS)
     service = props["services"]["additionalProperties"]["properties"]
     assert set(service["deploy"]["properties"]) == {"image", "port", "probes", "resources", "prestop_delay"}
+
+
+def test_the_top_level_grafana_url_still_works_and_counts_as_named() -> None:
+    catalog = catalog_from(BASE.format(
+        top="grafana_url: https://grafana.example.com/\n    deploy: {target: kubernetes}\n"
+            "    outputs: [rules, alertmanager]", service=", slos: {a: {kind: availability, objective: 99}}"))
+    assert catalog.grafana_url == "https://grafana.example.com"
+    assert "https://grafana.example.com/d/" in generate(catalog)["alerts/s.yaml"].decode()

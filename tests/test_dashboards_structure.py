@@ -66,7 +66,7 @@ def test_service_dashboards_are_tagged_with_their_team_and_the_overview_with_eve
 
 @pytest.mark.parametrize(("case", "path", "board"), BOARDS, ids=BOARD_IDS)
 def test_current_schema_no_legacy_graph_panels_or_rows(case: str, path: str, board: dict[str, Any]) -> None:
-    assert board["schemaVersion"] == SCHEMA_VERSION >= 36
+    assert board["schemaVersion"] == SCHEMA_VERSION >= 42
     assert "rows" not in board
     types = {p["type"] for p in board["panels"]}
     assert types <= CURRENT_PANEL_TYPES, types

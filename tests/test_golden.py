@@ -72,7 +72,11 @@ def describe_drift(case: str, expected: dict[str, bytes], actual: dict[str, byte
     extra = [p for p in sorted(actual) if p not in expected]
     if not (changed or missing or extra):
         return ""
-    where = golden_dir(case).relative_to(REPO).as_posix() or "the repository root"
+    where = (
+        "the committed output at the root"
+        if case == ROOT_CASE
+        else golden_dir(case).relative_to(REPO).as_posix()
+    )
     lines = [f"{catalog_file(case).relative_to(REPO)}: generated output differs from {where}"]
     lines += [f"  differs: {p}" for p in changed]
     lines += [f"  not in the golden copy: {p}" for p in missing]

@@ -139,9 +139,10 @@ def test_a_legacy_target_option_that_is_set_is_refused() -> None:
         (P.PANEL, "Panel"),
         (P.VARIABLE, "VariableModel"),
         (P.OPTION, "VariableOption"),
+        (P.LINK, "DashboardLink"),
         (P.TIMEPICKER, "TimePickerConfig"),
     ],
-    ids=["dashboard", "panel", "variable", "option", "timepicker"],
+    ids=["dashboard", "panel", "variable", "option", "link", "timepicker"],
 )
 def test_the_model_keys_are_grafanas_schema(shape: P.Shape, definition: str) -> None:
     schema = json.loads(schema_path("grafana-dashboard.schema.json").read_text("utf-8"))

@@ -122,6 +122,17 @@ VARIABLE = Shape(
         "skipUrlSync", "sort", "staticOptions", "staticOptionsOrder", "type", "valuesFormat",
     }),
 )
+#: Dashboard and panel links (both Grafana's DashboardLink).
+LINK = Shape(
+    "link",
+    always=frozenset({
+        "asDropdown", "icon", "includeVars", "keepTime", "tags", "targetBlank", "title", "tooltip", "type", "url",
+    }),
+    model=frozenset({
+        "asDropdown", "icon", "includeVars", "keepTime", "origin", "placement", "tags", "targetBlank", "title",
+        "tooltip", "type", "url",
+    }),
+)
 OPTION = Shape(
     "variable option",
     always=frozenset({"selected", "text", "value"}),
@@ -401,6 +412,7 @@ def dashboard_json(
     out = _conform(_to_json(board), default, DASHBOARD, where)
     out["schemaVersion"] = SCHEMA_VERSION
     out["timepicker"] = _conform(out["timepicker"], default["timepicker"], TIMEPICKER, where)
+    out["links"] = _links(links, where)
     out["panels"] = _panels(uid, panels)
     out["templating"] = {"list": [_variable(v, where) for v in variables]}
     return out
@@ -432,6 +444,7 @@ def _panels(uid: str, panels: Sequence[G.Panel]) -> list[dict[str, Any]]:
         if panel.id is not None:
             raise UnsupportedOption(f"{where}: sets id={panel.id!r}; ids come from the title (panel_id)")
         written = _conform(_to_json(panel), _defaults(panel), PANEL, where)
+        written["links"] = _links(panel.links, where)
         written["targets"] = [
             _target(_conform(_to_json(t), _defaults(t), TARGET, where)) for t in panel.targets
         ]
@@ -443,6 +456,10 @@ def _panels(uid: str, panels: Sequence[G.Panel]) -> list[dict[str, Any]]:
         written["id"] = pid
         out.append(written)
     return out
+
+
+def _links(links: Sequence[G.DashboardLink], where: str) -> list[dict[str, Any]]:
+    return [_conform(_to_json(link), _defaults(link), LINK, where) for link in links]
 
 
 def _target(target: dict[str, Any]) -> dict[str, Any]:
@@ -490,6 +507,8 @@ def _conform(written: dict[str, Any], default: dict[str, Any], shape: Shape, whe
 def _defaults(obj: Any) -> dict[str, Any]:
     """What grafanalib writes for ``obj``'s class when given only its required arguments."""
     cls = type(obj)
+    if not attr.has(cls):
+        return {}  # plain JSON data: every key in it was set on purpose
     required = {f.name: getattr(obj, f.name) for f in attr.fields(cls) if f.init and f.default is attr.NOTHING}
     data: dict[str, Any] = _to_json(cls(**required))
     return data

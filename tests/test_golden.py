@@ -111,8 +111,15 @@ def test_generated_output_matches_the_golden_copy(case: str, update_goldens: boo
         pytest.fail(problem, pytrace=False)
 
 
-def test_every_golden_folder_belongs_to_a_catalog() -> None:
-    """A golden copy whose catalog was removed or renamed would go on passing unnoticed."""
+def test_every_golden_folder_belongs_to_a_catalog(update_goldens: bool) -> None:
+    """A golden copy whose catalog was removed or renamed would sit there unchecked."""
     folders = {p.name for p in GOLDEN.iterdir() if p.is_dir()} if GOLDEN.is_dir() else set()
     orphans = sorted(folders - {Path(case).stem for case in cases()})
-    assert orphans == [], f"tests/golden/ has folders without a catalog in tests/catalogs/: {orphans}"
+    if update_goldens:
+        for name in orphans:
+            shutil.rmtree(GOLDEN / name)
+        orphans = []
+    assert orphans == [], (
+        f"tests/golden/ has folders without a catalog in tests/catalogs/: {orphans}; "
+        "remove them (pytest tests/test_golden.py --update-goldens does)"
+    )

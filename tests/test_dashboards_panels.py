@@ -58,7 +58,8 @@ def test_a_new_slo_adds_panels_and_keeps_every_existing_panels_id() -> None:
             slos:
               availability: {kind: availability, objective: 99.9}
     """
-    two = one + "          latency: {kind: latency, objective: 99, threshold: 250ms}\n"
+    # "api-latency" sorts before "availability": its row is inserted above, not appended.
+    two = one + "          api-latency: {kind: latency, objective: 99, threshold: 250ms}\n"
     path = C.service_dashboard_path("pay")
     before = ids(dashboards(catalog_from(one))[path])
     after = ids(dashboards(catalog_from(two))[path])

@@ -93,20 +93,20 @@ PANEL = Shape(
         "title", "transformations", "type",
     }),
     model=frozenset({
-        "autoMigrateFrom", "cacheTimeout", "datasource", "description", "fieldConfig", "gridPos", "hideTimeOverride", "id",
-        "interval", "libraryPanel", "links", "maxDataPoints", "maxPerRow", "options", "pluginVersion",
-        "queryCachingTTL", "repeat", "repeatDirection", "targets", "timeCompare", "timeFrom", "timeShift", "title",
-        "transformations", "transparent", "type",
+        "autoMigrateFrom", "cacheTimeout", "datasource", "description", "fieldConfig", "gridPos",
+        "hideTimeOverride", "id", "interval", "libraryPanel", "links", "maxDataPoints", "maxPerRow", "options",
+        "pluginVersion", "queryCachingTTL", "repeat", "repeatDirection", "targets", "timeCompare", "timeFrom",
+        "timeShift", "title", "transformations", "transparent", "type",
     }),
 )
 #: Targets are datasource-specific: DataQuery's keys plus the Prometheus query's (@grafana/schema
-#: PromQuery; ``interval`` is the query's min step).
+#: PromQuery without the deprecated ``intervalFactor``; ``interval`` is the query's min step).
 TARGET = Shape(
     "target",
     always=frozenset({"datasource", "expr", "format", "instant", "legendFormat", "range", "refId"}),
     model=frozenset({
-        "datasource", "editorMode", "exemplar", "expr", "format", "hide", "instant", "interval", "intervalFactor",
-        "key", "legendFormat", "queryType", "range", "refId",
+        "datasource", "editorMode", "exemplar", "expr", "format", "hide", "instant", "interval", "key",
+        "legendFormat", "queryType", "range", "refId",
     }),
     copies=(("query", "expr"),),  # grafanalib's Target writes expr twice
 )

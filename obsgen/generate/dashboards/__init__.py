@@ -7,7 +7,6 @@ factories and the final JSON), one module per dashboard kind, and
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any
 
 from obsgen import conventions as C
@@ -16,7 +15,12 @@ from obsgen.generate.dashboards import overview, provisioning, service, use
 from obsgen.model import Catalog
 from obsgen.render import to_json
 
-__all__ = ["dashboards", "generate"]
+__all__ = ["dashboard_texts", "dashboards", "generate", "take_dashboard_texts"]
+
+#: The dashboard texts :func:`generate` made last, with their catalog: the ConfigMaps generator
+#: (run right after it when both outputs are selected) takes them instead of building and
+#: serialising every dashboard a second time, and empties the slot.
+_handoff: tuple[Catalog, dict[str, str]] | None = None
 
 
 def dashboards(catalog: Catalog) -> dict[str, dict[str, Any]]:
@@ -32,14 +36,26 @@ def dashboards(catalog: Catalog) -> dict[str, dict[str, Any]]:
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    """dashboards/*.json, Grafana provisioning, and k8s/dashboards/*.yaml."""
-    out: dict[str, Artifact] = {}
-    for path, board in dashboards(catalog).items():
-        name = PurePosixPath(path).stem
-        # Serialised once: the ConfigMap carries the dashboard file's own text.
-        text = to_json(board).decode("utf-8")
-        out[path] = Text(text, comment=None)
-        out[C.dashboard_configmap_path(name)] = Yaml(provisioning.configmap(name, text))
+    """dashboards/*.json and Grafana provisioning (ConfigMaps: :mod:`configmaps`)."""
+    global _handoff
+    texts = dashboard_texts(catalog)
+    _handoff = (catalog, texts)
+    out: dict[str, Artifact] = {path: Text(text, comment=None) for path, text in texts.items()}
     out[C.GRAFANA_DATASOURCES_FILE] = Yaml(provisioning.datasources(catalog))
     out[C.GRAFANA_DASHBOARD_PROVIDER_FILE] = Yaml(provisioning.dashboard_provider())
     return dict(sorted(out.items()))
+
+
+def dashboard_texts(catalog: Catalog) -> dict[str, str]:
+    """Every dashboard's JSON text (the file's bytes, decoded), keyed by its path."""
+    return {path: to_json(board).decode("utf-8") for path, board in dashboards(catalog).items()}
+
+
+def take_dashboard_texts(catalog: Catalog) -> dict[str, str]:
+    """The texts :func:`generate` just made for ``catalog`` (and the slot emptied), else made anew."""
+    global _handoff
+    if _handoff is not None and _handoff[0] is catalog:
+        texts = _handoff[1]
+        _handoff = None
+        return texts
+    return dashboard_texts(catalog)

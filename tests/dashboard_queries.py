@@ -14,12 +14,13 @@ reach Prometheus unsubstituted.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from obsgen.catalog import load_catalog
-from obsgen.generate.artifacts import Artifact, Json
+from obsgen.generate.artifacts import Artifact, Json, Text
 from obsgen.generate.dashboards import configmaps, generate
 from obsgen.model import Catalog
 
@@ -92,5 +93,7 @@ def case_artifacts(case: str) -> Mapping[str, Artifact]:
 
 def case_dashboards(case: str) -> dict[str, dict[str, Any]]:
     """Dashboards of one of :data:`CASES`, keyed by file path."""
-    return {path: art.data for path, art in case_artifacts(case).items()
-            if path.endswith(".json") and isinstance(art, Json)}
+    # The generator hands dashboards over as their JSON text (serialised once, shared with the ConfigMaps).
+    return {path: art.data if isinstance(art, Json) else json.loads(art.text)
+            for path, art in case_artifacts(case).items()
+            if path.endswith(".json") and isinstance(art, Json | Text)}

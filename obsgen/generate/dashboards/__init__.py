@@ -7,6 +7,7 @@ factories and the final JSON), one module per dashboard kind, and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from obsgen import conventions as C
@@ -25,14 +26,17 @@ _handoff: tuple[Catalog, dict[str, str]] | None = None
 
 def dashboards(catalog: Catalog) -> dict[str, dict[str, Any]]:
     """Every dashboard of ``catalog`` as Grafana JSON, keyed by its path (conventions)."""
-    out: dict[str, dict[str, Any]] = {}
+    return dict(_dashboards(catalog))
+
+
+def _dashboards(catalog: Catalog) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The dashboards one at a time (so a caller can serialise each and let it go)."""
     for svc in catalog.services:
-        out[C.service_dashboard_path(svc.name)] = service.dashboard(catalog, svc)
+        yield C.service_dashboard_path(svc.name), service.dashboard(catalog, svc)
     for resource in catalog.resources:
-        out[C.use_dashboard_path(resource.name)] = use.dashboard(resource)
+        yield C.use_dashboard_path(resource.name), use.dashboard(resource)
     if catalog.services:
-        out[C.overview_dashboard_path()] = overview.dashboard(catalog)
-    return out
+        yield C.overview_dashboard_path(), overview.dashboard(catalog)
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
@@ -47,8 +51,12 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
 
 
 def dashboard_texts(catalog: Catalog) -> dict[str, str]:
-    """Every dashboard's JSON text (the file's bytes, decoded), keyed by its path."""
-    return {path: to_json(board).decode("utf-8") for path, board in dashboards(catalog).items()}
+    """Every dashboard's JSON text (the file's bytes, decoded), keyed by its path.
+
+    Each dashboard is serialised as soon as it is built: the texts are a fraction of the dicts'
+    memory (at 1,000 services the dicts of every dashboard at once cost some 200 MiB).
+    """
+    return {path: to_json(board).decode("utf-8") for path, board in _dashboards(catalog)}
 
 
 def take_dashboard_texts(catalog: Catalog) -> dict[str, str]:

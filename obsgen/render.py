@@ -17,8 +17,8 @@ _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 _BREAKS = re.compile("[\n\x85\u2028\u2029]")
 #: Characters PyYAML's emitter calls special (only double quotes can hold them), by allow_unicode.
 _SPECIAL = {
-    True: re.compile("[^\n\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFE]"),
-    False: re.compile("[^\n\x20-\x7E]"),
+    True: re.compile("[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]"),
+    False: re.compile("[^\n\x20-\x7e]"),
 }
 
 
@@ -45,8 +45,11 @@ class _Dumper(yaml.SafeDumper):
         break_space = "\n " in scalar
         trailing_space = scalar.endswith(" ")
         return ScalarAnalysis(
-            scalar=scalar, empty=False, multiline=True,
-            allow_flow_plain=False, allow_block_plain=False,
+            scalar=scalar,
+            empty=False,
+            multiline=True,
+            allow_flow_plain=False,
+            allow_block_plain=False,
             allow_single_quoted=not (break_space or space_break or special),
             allow_double_quoted=True,
             allow_block=not (trailing_space or space_break or special),
@@ -54,8 +57,12 @@ class _Dumper(yaml.SafeDumper):
 
     def write_plain(self, text: str, split: bool = True) -> None:
         # A one-line plain scalar that cannot reach best_width is written whole by PyYAML's loop too.
-        if (not text or self.encoding or _BREAKS.search(text)
-                or (split and self.column + 1 + len(text) > self.best_width)):
+        if (
+            not text
+            or self.encoding
+            or _BREAKS.search(text)
+            or (split and self.column + 1 + len(text) > self.best_width)
+        ):
             super().write_plain(text, split)
             return
         if self.root_context:
@@ -101,7 +108,7 @@ def _str_representer(dumper: yaml.representer.SafeRepresenter, data: str) -> yam
 _Dumper.add_representer(str, _str_representer)
 
 
-class _CDumper(yaml.CSafeDumper):
+class _CDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """The same representation on libyaml's C emitter (no aliases, literal blocks for multi-line text).
 
     libyaml writes a block sequence that is a mapping value at its key's column ("indentless");
@@ -117,7 +124,12 @@ _CDumper.add_representer(str, _str_representer)
 #: Whether PyYAML was built with libyaml (the fast path); without it every file takes the pure-Python path.
 WITH_LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
 
-_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 1_000_000, "default_flow_style": False}
+_OPTIONS: dict[str, Any] = {
+    "sort_keys": False,
+    "allow_unicode": True,
+    "width": 1_000_000,
+    "default_flow_style": False,
+}
 
 #: Output the re-indent pass does not vouch for (besides non-ASCII text, which libyaml and PyYAML
 #: analyse and escape differently): an escape standing for a non-ASCII character, a complex key, and
@@ -130,6 +142,9 @@ _LITERAL = re.compile(r"(?:^|: )\|[1-9]?[-+]?$")
 #: Keys PyYAML writes as complex keys ("? key") are 123+ characters (its length counts "!!str");
 #: libyaml's limit is 128 bytes.  Lines with a key near either limit take the pure-Python path.
 _LONG_KEY = 120
+#: A line this long means the emitter folded a scalar at the width (libyaml and PyYAML fold alike
+#: only as far as tested): such output takes the pure-Python path.
+_WIDTH: int = _OPTIONS["width"]
 _QUOTED_KEY = re.compile(r"'(?:[^']|'')*'" + r'|"(?:[^"\\]|\\.)*"')
 #: The end of a literal block whose lines are indented by N: the first non-empty line indented less.
 _BLOCK_END: dict[int, re.Pattern[str]] = {}
@@ -204,7 +219,7 @@ def _reindent(text: str) -> str:
         rest = content
         while rest[:2] == "- ":
             rest = rest[2:]
-        if len(rest) >= _LONG_KEY and _key_length(rest) >= _LONG_KEY:
+        if len(rest) >= _LONG_KEY and (_key_length(rest) >= _LONG_KEY or len(line) >= _WIDTH):
             raise _Unverified
         opens = rest[-1:] == ":"
         pos = nl + 1

@@ -121,6 +121,13 @@ def test_most_strings_take_the_libyaml_path() -> None:
         render._reindent(yaml.dump({"k": "é"}, Dumper=render._CDumper, **render._OPTIONS))
 
 
+def test_a_scalar_folded_at_the_width_takes_the_pure_python_path() -> None:
+    data = {"k": "a " * 600_000, "l": ["x"]}
+    with pytest.raises(render._Unverified):
+        render._reindent(yaml.dump(data, Dumper=render._CDumper, **render._OPTIONS))
+    _same(data)
+
+
 def _yaml_artifacts(catalog_bytes: bytes, name: str) -> list[tuple[str, Artifact]]:
     catalog = load_catalog(catalog_bytes, name)
     found = [(p, a) for _, gen in generators() for p, a in gen(catalog).items()]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_USAGE = 2
+#: An unexpected exception: a bug in obsgen, never the user's input (EX_SOFTWARE of sysexits.h).
+EXIT_BUG = 70
 
 
 @dataclass(frozen=True, order=True)

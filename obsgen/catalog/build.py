@@ -21,6 +21,8 @@ from obsgen.model import SLO, Alerting, Catalog, Environment, Metrics, Resource,
 
 #: RE2 (Prometheus' regex engine) has no lookaround and no backreferences.
 _RE2_UNSUPPORTED = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
+#: Grafana's template variable syntax ($var, ${var}, [[var]]): it would rewrite a panel's query.
+_GRAFANA_VARIABLE = re.compile(r"\$\w|\$\{|\[\[\w+(?::\w+)?\]\]")
 #: Prometheus anchors label regexes; a pattern matching one of these would count success as failure.
 _SUCCESS_CODES = ("200", "201", "204", "301", "304")
 
@@ -66,17 +68,26 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
         codes = s.get("error_codes")
         if isinstance(codes, str):
             problems += _error_codes_problems(codes, (*path, "error_codes"), doc)
+            problems += _grafana_variable_problems(codes, (*path, "error_codes"), doc)
         metrics = _dict(s.get("metrics"))
         buckets = _buckets(metrics.get("buckets"))
         duration_name = metrics.get("duration", C.REQUEST_DURATION_SECONDS)
         for slo_name, slo_raw in _dict(s.get("slos")).items():
             problems += _slo_problems(_dict(slo_raw), (*path, "slos", slo_name), buckets, str(duration_name), doc)
-    problems += _file_name_problems(services, _dict(data.get("resources")), doc)
+    resources = _dict(data.get("resources"))
+    environments = _dict(data.get("environments", {"prod": {}}))
+    problems += _generated_path_problems(services, resources, environments, doc)
+    problems += _kubernetes_name_problems(services, resources, doc)
+    problems += _log_field_problems(services, doc)
     period = _duration(data.get("slo_period", C.DEFAULT_SLO_PERIOD))
-    scrape = _duration(_dict(data.get("prometheus")).get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
+    prometheus = _dict(data.get("prometheus"))
+    scrape = _duration(prometheus.get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
+    evaluation = _duration(prometheus.get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL))
     has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
     if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
         problems.append(doc.problem(("slo_period",), why))
+    if period and evaluation and (why := policy.evaluation_problem(period, evaluation)):
+        problems.append(doc.problem(("prometheus", "evaluation_interval"), why))
     return problems
 
 
@@ -105,9 +116,29 @@ def _error_codes_problems(pattern: str, path: Path, doc: Document) -> list[Probl
     return []
 
 
+def _grafana_variable_problems(value: str, path: Path, doc: Document) -> list[Problem]:
+    if found := _GRAFANA_VARIABLE.search(value):
+        return [doc.problem(path, f"{value!r} contains {found.group()!r}, which Grafana reads as a template "
+                                  "variable inside the dashboards' queries; remove it")]
+    return []
+
+
+def _objective_problems(raw: dict[str, Any], path: Path, doc: Document) -> list[Problem]:
+    objective = raw.get("objective")
+    if isinstance(objective, bool) or not isinstance(objective, int | float) or not 0 < objective < 100:
+        return []  # spec.py reports it
+    if 1 - round(objective / 100.0, 12) < policy.MIN_ERROR_BUDGET:
+        return [doc.problem((*path, "objective"), f"{objective} leaves an error budget under "
+                                                  f"{policy.MIN_ERROR_BUDGET * 100:g}% of requests, too small "
+                                                  "to measure or alert on; use at most 99.9999999")]
+    return []
+
+
 def _slo_problems(
     raw: dict[str, Any], path: Path, buckets: tuple[float, ...], duration_name: str, doc: Document
 ) -> list[Problem]:
+    if problems := _objective_problems(raw, path, doc):
+        return problems
     kind = raw.get("kind")
     if kind == "latency" and "threshold" not in raw:
         return [doc.problem(path, "a latency SLO needs a threshold, e.g. threshold: 250ms "
@@ -136,15 +167,58 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{ms:g}ms" if ms < 1000 else f"{seconds:g}s"
 
 
-def _file_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
-    """Service and resource names become file names: they must not collide."""
-    taken = {C.overview_dashboard_path()} | {C.use_dashboard_path(str(r)) for r in resources}
+def _generated_path_problems(
+    services: dict[str, Any], resources: dict[str, Any], environments: dict[str, Any], doc: Document
+) -> list[Problem]:
+    """Names become file paths (conventions.generated_paths): names that make two files one are refused."""
+    names = {kind: sorted(k for k in d if isinstance(k, str))
+             for kind, d in (("service", services), ("resource", resources), ("environment", environments))}
+    first: dict[str, tuple[tuple[str, str], ...]] = {}
+    blamed: dict[tuple[str, str], str] = {}
+    for path, who in C.generated_paths(names["service"], names["resource"], names["environment"]):
+        if path not in first:
+            first[path] = who
+            continue
+        # The names in one entry but not the other are what made the two paths equal.
+        for culprit in sorted(set(who) ^ set(first[path])):
+            blamed.setdefault(culprit, path)
     return [
-        doc.problem(("services", name), f"service name {name!r} collides with the generated file "
-                                        f"{C.service_dashboard_path(name)}; rename the service", at_key=True)
-        for name in services
-        if C.service_dashboard_path(str(name)) in taken
+        doc.problem((f"{kind}s", name), f"{kind} name {name!r} collides with the generated file {path} "
+                                        f"(obsgen would write it twice); rename the {kind}", at_key=True)
+        for (kind, name), path in sorted(blamed.items())
     ]
+
+
+def _kubernetes_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
+    """Kubernetes names and label values built from catalog names must fit in 63 characters."""
+    problems = []
+    for kind, names, values in (("services", services, C.k8s_label_values),
+                                ("resources", resources, C.k8s_resource_label_values)):
+        for name in names:
+            if not isinstance(name, str):
+                continue
+            for value, what in values(name):
+                if len(value) > C.K8S_LABEL_MAX:
+                    room = C.K8S_LABEL_MAX - (len(value) - len(name))
+                    problems.append(doc.problem(
+                        (kind, name),
+                        f"name {name!r} makes {value!r} ({what}) longer than the {C.K8S_LABEL_MAX} characters "
+                        f"Kubernetes allows; use at most {room} characters", at_key=True))
+                    break
+    return problems
+
+
+def _log_field_problems(services: dict[str, Any], doc: Document) -> list[Problem]:
+    names: set[str] = set()
+    for s in services.values():
+        fields = _dict(_dict(s).get("logs")).get("fields")
+        if isinstance(fields, list):
+            names.update(f for f in fields if isinstance(f, str))
+    if len(names) > policy.MAX_LOG_FIELDS:
+        return [doc.problem(("services",), f"the services' logs.fields name {len(names)} distinct fields; "
+                                           f"the log stores map at most {policy.MAX_LOG_FIELDS} "
+                                           "(Elasticsearch's field limit); share field names across services")]
+    return []
 
 
 # --- Model ---------------------------------------------------------------------------

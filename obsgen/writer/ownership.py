@@ -40,7 +40,7 @@ def recognised(rel: str, content: bytes) -> bool:
 
 def output_roots(paths: Iterable[str]) -> set[str]:
     """The top-level directories obsgen generates into: its conventions' plus this plan's."""
-    roots = {C.DASHBOARDS_DIR, C.ALERTS_DIR, C.STACK_DIR, C.K8S_DIR}
+    roots = set(C.OUTPUT_DIRS)
     roots |= {p.split("/", 1)[0] for p in paths if "/" in p}
     return roots
 

@@ -164,7 +164,7 @@ def burn_expr(p: SloPlan, severity: str) -> str:
 
 def _clients(service: Service, slo: SLO) -> str:
     if slo.kind == "availability":
-        return f"requests fail (status code matching {service.error_codes})"
+        return f"requests fail (status code matching {literal(service.error_codes)})"
     return f"requests take longer than {_seconds(slo.threshold_seconds)}"
 
 

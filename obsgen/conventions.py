@@ -266,6 +266,10 @@ DEFAULT_FLUENTD_PORT: Final = 24224
 ENV_MODEL_LOAD_SECONDS: Final = "MODEL_LOAD_SECONDS"
 ENV_ERROR_RATE: Final = "ERROR_RATE"
 ENV_EXTRA_LATENCY_MS: Final = "EXTRA_LATENCY_MS"
+#: Fault injection (ERROR_RATE, EXTRA_LATENCY_MS, /admin/faults) exists only when this is "enabled":
+#: the demo stack and tests set it; generated Kubernetes manifests never do.
+ENV_DEMO_FAULTS: Final = "DEMO_FAULTS"
+DEMO_FAULTS_ENABLED: Final = "enabled"
 DEFAULT_SERVICE_NAME: Final = "demo"
 DEFAULT_ENVIRONMENT: Final = "dev"
 DEFAULT_MODEL_LOAD_SECONDS: Final = 2.0

@@ -208,7 +208,7 @@ def write_file(path: Path, content: bytes) -> None:
                 f"{path}: is not a regular file (a directory, link or device); "
                 "obsgen only replaces regular files"
             )
-        tmp = f".{name}.obsgen-tmp-{os.getpid()}"
+        tmp = f".obsgen-tmp-{os.getpid()}-{name}"
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dir_fd
         )

@@ -14,7 +14,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from obsgen.errors import OutputError
 
@@ -26,11 +26,14 @@ Parts = tuple[str, ...]
 
 
 def parts_of(rel: str) -> Parts:
-    """``"k8s/prod/pay.yaml"`` -> ``("k8s", "prod", "pay.yaml")``, refusing anything outside the tree."""
-    p = PurePosixPath(rel)
-    if p.is_absolute() or not p.parts or rel != str(p) or any(part in ("..", ".") for part in p.parts):
+    """``"k8s/prod/pay.yaml"`` -> ``("k8s", "prod", "pay.yaml")``, refusing anything outside the tree.
+
+    Only the normal form is accepted: no leading or doubled ``/``, no ``.`` or ``..`` component.
+    """
+    parts = tuple(rel.split("/"))
+    if "\0" in rel or any(part in ("", ".", "..") for part in parts):
         raise OutputError(f"refusing to write outside the output directory: {rel!r}")
-    return p.parts
+    return parts
 
 
 class UnsafePath(OutputError):

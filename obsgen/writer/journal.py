@@ -135,8 +135,9 @@ def apply(tree: Tree, journal: Journal) -> None:
         if rel == C.MANIFEST_FILE:
             continue
         _rename(tree, staging, stage, rel, touched)
+    roots = ownership.output_roots(target for _, target in journal.renames)
     for rel in journal.deletes:
-        if safe_to_delete(tree, rel):
+        if ownership.prunable_path(rel, roots) and safe_to_delete(tree, rel):
             tree.unlink(rel)
             touched.add(parts_of(rel)[:-1])
     for stage, rel in journal.renames:

@@ -451,3 +451,59 @@ def test_write_file_refuses_to_replace_what_is_not_a_regular_file(tmp_path: Path
     with pytest.raises(OutputError, match="not a regular file"):
         write_file(target, b"x")
     assert not list(tmp_path.glob(".*obsgen-tmp*"))
+
+
+# --- Through the command line -----------------------------------------------------------
+
+
+def _obsgen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "obsgen", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_names_orphans_and_an_interrupted_run_and_generate_repairs_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from obsgen.catalog import load_catalog_file
+    from obsgen.cli import starter_catalog
+    from obsgen.generate import generate
+
+    (tmp_path / "catalog.yaml").write_text(starter_catalog())
+    assert _obsgen("generate", cwd=tmp_path).returncode == 0
+    orphan = tmp_path / "k8s/prod/removed-service.yaml"
+    orphan.write_bytes(H + b"kind: Deployment\n")
+    check = _obsgen("check", cwd=tmp_path)
+    assert check.returncode == 1
+    assert "orphaned: k8s/prod/removed-service.yaml" in check.stdout
+
+    plan = generate(load_catalog_file(tmp_path / "catalog.yaml"))
+    changed = {**plan, C.alert_rules_path("pay"): plan[C.alert_rules_path("pay")] + b"# changed\n"}
+    monkeypatch.setattr(os, "replace", _failing_on_call(2, os.replace))  # after the journal's commit
+    with pytest.raises(OutputError, match="run `obsgen generate` again to finish it"):
+        write(tmp_path, changed)
+    monkeypatch.undo()
+    check = _obsgen("check", cwd=tmp_path)
+    assert check.returncode == 1
+    assert "interrupted: a previous generate did not finish" in check.stdout
+
+    generated = _obsgen("generate", cwd=tmp_path)
+    assert generated.returncode == 0, generated.stderr
+    assert not orphan.exists()
+    assert _obsgen("check", cwd=tmp_path).returncode == 0
+    assert not (tmp_path / journal.JOURNAL_FILE).exists() and not (tmp_path / journal.STAGING_DIR).exists()
+
+
+def test_a_second_generate_on_a_locked_directory_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    from obsgen.cli import starter_catalog
+
+    (tmp_path / "catalog.yaml").write_text(starter_catalog())
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        result = _obsgen("generate", cwd=tmp_path)
+    finally:
+        os.close(fd)
+    assert result.returncode == 2
+    assert "another obsgen run is writing this directory; wait for it to finish" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.yaml"]

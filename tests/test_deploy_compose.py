@@ -309,7 +309,7 @@ def test_the_elk_profile_installs_the_generated_ilm_policy() -> None:
     assert init["profiles"] == ["elk"] and _one_shot("elasticsearch-init")
     assert init["depends_on"] == {"elasticsearch": {"condition": "service_healthy"}}
     args = [init["entrypoint"][0], *init["command"]]
-    assert args[0] == "curl" and "--fail-with-body" in args
+    assert args[0] == "curl" and "--fail" in args  # exit non-zero on an HTTP error
     assert args[args.index("-X") + 1] == "PUT"
     assert args[-1] == f"http://elasticsearch:9200/_ilm/policy/{C.ES_ILM_POLICY_NAME}"
     data = args[args.index("--data-binary") + 1].removeprefix("@")

@@ -10,14 +10,17 @@ from obsgen.catalog.build import load_catalog
 from obsgen.catalog.loader import MAX_BYTES
 from obsgen.catalog.spec import json_schema
 from obsgen.errors import CatalogError, Problem
-from obsgen.model import Catalog
+from obsgen.model import Catalog, Output
 
 __all__ = ["json_schema", "load_catalog", "load_catalog_file"]
 
 
-def load_catalog_file(path: str | Path) -> Catalog:
-    """Read and validate the catalog at ``path``; raise CatalogError on any problem."""
-    return load_catalog(read_catalog_bytes(path), str(path))
+def load_catalog_file(path: str | Path, outputs: tuple[Output, ...] | None = None) -> Catalog:
+    """Read and validate the catalog at ``path``; raise CatalogError on any problem.
+
+    ``outputs`` replaces the catalog's ``outputs`` block (the ``--outputs`` flag).
+    """
+    return load_catalog(read_catalog_bytes(path), str(path), outputs)
 
 
 def read_catalog_bytes(path: str | Path) -> bytes:

@@ -265,6 +265,7 @@ def source(s: dict[str, Any]) -> Source:
         error_code=error_code,
         client_error_code=client,
         fixed_labels=preset.fixed_labels,
+        codes=preset.codes,
     )
 
 

@@ -66,6 +66,8 @@ class Source:
     error_code: str
     client_error_code: str | None
     fixed_labels: Labels = ()
+    #: Values of the status label: "http" (numeric), "http_class" ("5xx" groups too) or "grpc".
+    codes: str = "http"
 
     def in_unit(self, threshold: timedelta) -> float:
         """A duration in the histogram's unit (the number ``le`` holds)."""
@@ -249,7 +251,11 @@ class Availability(_RequestSLI):
         return f"requests fail ({self.source.status_label} matching {self.source.error_codes})"
 
     def series(self, labels: Labels) -> list[SeriesShape]:
-        return self._counter(self.source.requests, labels)
+        src = self.source
+        if src.duration is not None and src.requests == src.duration + C.COUNT_SUFFIX:
+            # The counter is a histogram's _count (Micrometer): the exporter writes the whole histogram.
+            return self._histogram(labels)
+        return self._counter(src.requests, labels)
 
 
 @dataclass(frozen=True)

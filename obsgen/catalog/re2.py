@@ -39,8 +39,13 @@ def compile_problem(pattern: str) -> str | None:
     """Why RE2 rejects ``pattern``, or None when it is valid."""
     try:
         _compile(pattern)
+        # Also whole on its own: "a)|(b" only compiles inside Prometheus' anchoring group.
+        _re2.compile(pattern, _OPTIONS)
     except RegexError as exc:
         return str(exc)
+    except _re2.error as exc:
+        message = exc.args[0] if exc.args else exc
+        return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
     return None
 
 

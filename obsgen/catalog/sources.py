@@ -8,6 +8,7 @@ Regexes are checked and matched with RE2 (obsgen.catalog.re2), as Prometheus doe
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,13 +47,26 @@ def _template_problem(text: str) -> str | None:
     return None
 
 
+_RE2_UNSUPPORTED = ("(?=", "(?!", "(?<=", "(?<!", "(?P=")
+
+
+def _regex_problem(pattern: str) -> str | None:
+    """Why Prometheus would reject ``pattern`` as a label regex, in words."""
+    why = re2.compile_problem(pattern)
+    if why is None:
+        return None
+    if any(marker in pattern for marker in _RE2_UNSUPPORTED) or re.search(r"\\[1-9]", pattern):
+        return ("uses lookaround or backreferences, which Prometheus' regex engine (RE2) does not support")
+    return f"is not a valid regex (RE2, as Prometheus reads it): {why}"
+
+
 def _matcher_problems(matchers: Iterable[Q.Matcher]) -> list[str]:
     out = []
     for m in matchers:
         if (why := _template_problem(m.value)) is not None:
             out.append(f"{m.label}{m.op}{Q.quote(m.value)} {why}")
-        elif m.op in ("=~", "!~") and (why := re2.compile_problem(m.value)) is not None:
-            out.append(f"{m.label}{m.op}{Q.quote(m.value)}: not a regex Prometheus (RE2) accepts: {why}")
+        elif m.op in ("=~", "!~") and (why := _regex_problem(m.value)) is not None:
+            out.append(f"{m.label}{m.op}{Q.quote(m.value)}: {why}")
     if not out and sample(tuple(matchers)) is None:
         out.append("no label value satisfies these matchers together; obsgen cannot generate test series "
                    "for them (write regexes as alternations of literal values)")
@@ -126,9 +140,8 @@ def error_codes_problem(pattern: str, preset: Preset) -> str | None:
         return f"must not be empty; the default is {preset.default_error_codes}"
     if (why := _template_problem(pattern)) is not None:
         return f"{pattern!r} {why}"
-    if (why := re2.compile_problem(pattern)) is not None:
-        return (f"{pattern!r} is not a regex Prometheus (RE2) accepts: {why}; "
-                f"e.g. {preset.default_error_codes}")
+    if (why := _regex_problem(pattern)) is not None:
+        return f"{pattern!r} {why}; e.g. {preset.default_error_codes}"
     for ok in preset.success_codes:
         if re2.fullmatch(pattern, ok):
             return (f"{pattern!r} matches the success code {ok}: every such request would count as failed; "
@@ -211,11 +224,12 @@ def _slo_problems(raw: dict[str, Any], path: Path, buckets: tuple[float, ...], d
         return problems
     below = [b for b in buckets if b < value]
     above = [b for b in buckets if b > value]
+    in_ms = "a millisecond histogram: le=\"250\" is 250ms; " if unit == "milliseconds" else ""
     fmt = (lambda b: f"{b:g}ms") if unit == "milliseconds" else _fmt_seconds
     nearest = ", ".join(fmt(b) for b in ([below[-1]] if below else []) + ([above[0]] if above else []))
     return [*problems, doc.problem(
         (*path, "threshold"),
-        f"{threshold} is not a bucket boundary of {duration} (in {unit}; nearest: {nearest}); "
+        f"{threshold} is not a bucket boundary of {duration} ({in_ms}nearest: {nearest}); "
         f"add {value:g} to metrics.buckets (and to the service's instrumentation), or use a boundary",
     )]
 

@@ -29,6 +29,7 @@ from tests.conftest import REPO, TEST_CATALOGS, catalog_from, require_binary
 CATALOGS = {
     "example": REPO / "catalog.yaml",
     **{p.stem: p for p in sorted(TEST_CATALOGS.glob("alerts-*.yaml"))},
+    **{p.stem: p for p in sorted(TEST_CATALOGS.glob("sources-*.yaml"))},
 }
 
 

@@ -73,6 +73,22 @@ def _matcher_problems(matchers: Iterable[Q.Matcher]) -> list[str]:
     return out
 
 
+def _regex_guesses(pattern: str) -> list[str]:
+    """Strings a simple regex likely matches (checked with RE2 before use)."""
+    text = pattern
+    out = []
+    for _ in range(5):
+        text = re.sub(r"\(([^()|]*)(\|[^()]*)?\)[?*]", "", text)  # optional groups: leave out
+        text = re.sub(r"\(\?:|\(", "(", text)
+        text = re.sub(r"\(([^()|]*)(\|[^()]*)?\)\+?", r"\1", text)  # groups: their first branch
+    text = re.sub(r"\[([^\]^])[^\]]*\][*+?]?", r"\1", text)
+    text = re.sub(r"\.[*+]", "x", text)
+    text = re.sub(r"\\(.)", r"\1", text)
+    out.append(text)
+    out.append(text.replace(".", "x"))
+    return out
+
+
 def _satisfies(value: str, m: Q.Matcher) -> bool:
     if m.op == "=":
         return value == m.value
@@ -93,6 +109,7 @@ def sample(matchers: tuple[Q.Matcher, ...], avoid: tuple[Q.Matcher, ...] = ()) -
         for m in ms:
             if m.op == "=~":
                 candidates += [part for part in m.value.split("|") if part]
+                candidates += _regex_guesses(m.value)
         candidates += [c for c in _CANDIDATES]
         candidates += [m.value + "-other" for m in ms]
         found = next((c for c in candidates if all(_satisfies(c, m) for m in ms)), None)

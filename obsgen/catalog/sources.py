@@ -42,8 +42,10 @@ def preset_of(s: dict[str, Any]) -> Preset:
 def _template_problem(text: str) -> str | None:
     for marker in _TEMPLATE_MARKERS:
         if marker in text:
-            return (f"contains {marker!r}, which alert templates or Grafana would expand; "
-                    "write the value without it")
+            return (
+                f"contains {marker!r}, which alert templates or Grafana would expand; "
+                "write the value without it"
+            )
     return None
 
 
@@ -56,7 +58,7 @@ def _regex_problem(pattern: str) -> str | None:
     if why is None:
         return None
     if any(marker in pattern for marker in _RE2_UNSUPPORTED) or re.search(r"\\[1-9]", pattern):
-        return ("uses lookaround or backreferences, which Prometheus' regex engine (RE2) does not support")
+        return "uses lookaround or backreferences, which Prometheus' regex engine (RE2) does not support"
     return f"is not a valid regex (RE2, as Prometheus reads it): {why}"
 
 
@@ -68,8 +70,10 @@ def _matcher_problems(matchers: Iterable[Q.Matcher]) -> list[str]:
         elif m.op in ("=~", "!~") and (why := _regex_problem(m.value)) is not None:
             out.append(f"{m.label}{m.op}{Q.quote(m.value)}: {why}")
     if not out and sample(tuple(matchers)) is None:
-        out.append("no label value satisfies these matchers together; obsgen cannot generate test series "
-                   "for them (write regexes as alternations of literal values)")
+        out.append(
+            "no label value satisfies these matchers together; obsgen cannot generate test series "
+            "for them (write regexes as alternations of literal values)"
+        )
     return out
 
 
@@ -134,8 +138,13 @@ def _selector_problems(text: Any, path: Path, doc: Document) -> list[Problem]:
     try:
         matchers = parse_matchers(text)
     except SelectorError as exc:
-        return [doc.problem(path, f"{text!r} is not a label-matcher list: {exc}; write {{label=\"value\", ...}} "
-                                  "(matchers only: no metric name, no functions)")]
+        return [
+            doc.problem(
+                path,
+                f'{text!r} is not a label-matcher list: {exc}; write {{label="value", ...}} '
+                "(matchers only: no metric name, no functions)",
+            )
+        ]
     return [doc.problem(path, why) for why in _matcher_problems(matchers)]
 
 
@@ -145,7 +154,7 @@ def _series_problems(text: Any, path: Path, doc: Document) -> list[Problem]:
     try:
         series = parse_series(text)
     except SelectorError as exc:
-        return [doc.problem(path, f"{text!r} is not a series selector: {exc}; write metric{{label=\"value\"}}")]
+        return [doc.problem(path, f'{text!r} is not a series selector: {exc}; write metric{{label="value"}}')]
     return [doc.problem(path, why) for why in _matcher_problems(series.matchers)]
 
 
@@ -161,12 +170,18 @@ def error_codes_problem(pattern: str, preset: Preset) -> str | None:
         return f"{pattern!r} {why}; e.g. {preset.default_error_codes}"
     for ok in preset.success_codes:
         if re2.fullmatch(pattern, ok):
-            return (f"{pattern!r} matches the success code {ok}: every such request would count as failed; "
-                    f"match only failure codes, e.g. {preset.default_error_codes}")
+            return (
+                f"{pattern!r} matches the success code {ok}: every such request would count as failed; "
+                f"match only failure codes, e.g. {preset.default_error_codes}"
+            )
     if not any(re2.fullmatch(pattern, code) for code in vocabulary(preset.codes)):
-        what = "gRPC code names (e.g. Unavailable|Internal)" if preset.codes == "grpc" else "HTTP status codes"
-        return (f"{pattern!r} matches no status the {preset.name} source reports ({what}); "
-                f"e.g. {preset.default_error_codes}")
+        what = (
+            "gRPC code names (e.g. Unavailable|Internal)" if preset.codes == "grpc" else "HTTP status codes"
+        )
+        return (
+            f"{pattern!r} matches no status the {preset.name} source reports ({what}); "
+            f"e.g. {preset.default_error_codes}"
+        )
     return None
 
 
@@ -179,9 +194,17 @@ def service_problems(s: dict[str, Any], path: Path, doc: Document) -> list[Probl
     if "selector" in s:
         problems += _selector_problems(s["selector"], (*path, "selector"), doc)
     elif preset.needs_selector:
-        problems.append(doc.problem(path, f"a service measured by {preset.name} shares its job with other "
-                                          "services: add a selector naming it, e.g. selector: "
-                                          "'{service=\"shop\"}'"))
+        problems.append(
+            doc.problem(
+                path,
+                f"a service measured by {preset.name} shares its job with other "
+                "services: add a selector naming it, e.g. selector: "
+                "'{service=\"shop\"}'",
+            )
+        )
+    problems += _group_by_problems(s.get("group_by"), (*path, "group_by"), doc)
+    for slo_name, raw in _dict(s.get("slos")).items():
+        problems += _group_by_problems(_dict(raw).get("group_by"), (*path, "slos", slo_name, "group_by"), doc)
     codes = s.get("error_codes")
     if isinstance(codes, str) and (why := error_codes_problem(codes, preset)):
         problems.append(doc.problem((*path, "error_codes"), why))
@@ -190,8 +213,29 @@ def service_problems(s: dict[str, Any], path: Path, doc: Document) -> list[Probl
     buckets = _buckets(metrics.get("buckets"), preset.buckets)
     duration = metrics.get("duration", preset.duration)
     for slo_name, raw in _dict(s.get("slos")).items():
-        problems += _slo_problems(_dict(raw), (*path, "slos", slo_name), buckets, str(duration), str(unit), doc)
+        problems += _slo_problems(
+            _dict(raw), (*path, "slos", slo_name), buckets, str(duration), str(unit), doc
+        )
     return problems
+
+
+#: Labels the SLI recordings and alerts set themselves, or that a histogram needs: not group labels.
+_RESERVED_GROUP_LABELS = ("le", "service", "slo", "team", "severity", "alertname", "alertstate")
+
+
+def _group_by_problems(value: Any, path: Path, doc: Document) -> list[Problem]:
+    if not isinstance(value, list):
+        return []
+    return [
+        doc.problem(
+            (*path, i),
+            f"{label!r} cannot be a group label: obsgen's rules and alerts set it "
+            "themselves (or, for le, the histogram needs it); group by a label of the "
+            "series such as cluster or region",
+        )
+        for i, label in enumerate(value)
+        if label in _RESERVED_GROUP_LABELS
+    ]
 
 
 def _buckets(value: Any, default: tuple[float, ...]) -> tuple[float, ...]:
@@ -202,8 +246,9 @@ def _buckets(value: Any, default: tuple[float, ...]) -> tuple[float, ...]:
     return default
 
 
-def _slo_problems(raw: dict[str, Any], path: Path, buckets: tuple[float, ...], duration: str, unit: str,
-                  doc: Document) -> list[Problem]:
+def _slo_problems(
+    raw: dict[str, Any], path: Path, buckets: tuple[float, ...], duration: str, unit: str, doc: Document
+) -> list[Problem]:
     kind = raw.get("kind")
     problems: list[Problem] = []
     if "selector" in raw:
@@ -211,24 +256,45 @@ def _slo_problems(raw: dict[str, Any], path: Path, buckets: tuple[float, ...], d
     if kind == "ratio":
         for key in ("errors", "total"):
             if key not in raw:
-                problems.append(doc.problem(path, f"a ratio SLO needs {key}: 'metric{{matchers}}', e.g. "
-                                                  "errors: 'jobs_failed_total{queue=\"mail\"}'"))
+                problems.append(
+                    doc.problem(
+                        path,
+                        f"a ratio SLO needs {key}: 'metric{{matchers}}', e.g. "
+                        "errors: 'jobs_failed_total{queue=\"mail\"}'",
+                    )
+                )
             else:
                 problems += _series_problems(raw[key], (*path, key), doc)
+        problems += _ratio_problems(raw, path, doc)
         for key in ("threshold", "selector"):
             if key in raw:
-                problems.append(doc.problem((*path, key), f"ratio SLOs take no {key}: put the matchers into "
-                                                          "errors and total"))
+                problems.append(
+                    doc.problem(
+                        (*path, key), f"ratio SLOs take no {key}: put the matchers into errors and total"
+                    )
+                )
         return problems
     for key in ("errors", "total"):
         if key in raw:
-            problems.append(doc.problem((*path, key), f"only ratio SLOs take {key}; remove it or set kind: ratio"))
+            problems.append(
+                doc.problem((*path, key), f"only ratio SLOs take {key}; remove it or set kind: ratio")
+            )
     if kind == "latency" and "threshold" not in raw:
-        return [*problems, doc.problem(path, "a latency SLO needs a threshold, e.g. threshold: 250ms "
-                                             "(one of the service's metrics.buckets)")]
+        return [
+            *problems,
+            doc.problem(
+                path,
+                "a latency SLO needs a threshold, e.g. threshold: 250ms "
+                "(one of the service's metrics.buckets)",
+            ),
+        ]
     if kind == "availability" and "threshold" in raw:
-        return [*problems, doc.problem((*path, "threshold"), "only latency SLOs take a threshold; remove it or "
-                                                             "set kind: latency")]
+        return [
+            *problems,
+            doc.problem(
+                (*path, "threshold"), "only latency SLOs take a threshold; remove it or set kind: latency"
+            ),
+        ]
     threshold = raw.get("threshold")
     if kind != "latency" or not isinstance(threshold, str):
         return problems
@@ -241,14 +307,36 @@ def _slo_problems(raw: dict[str, Any], path: Path, buckets: tuple[float, ...], d
         return problems
     below = [b for b in buckets if b < value]
     above = [b for b in buckets if b > value]
-    in_ms = "a millisecond histogram: le=\"250\" is 250ms; " if unit == "milliseconds" else ""
+    in_ms = 'a millisecond histogram: le="250" is 250ms; ' if unit == "milliseconds" else ""
     fmt = (lambda b: f"{b:g}ms") if unit == "milliseconds" else _fmt_seconds
     nearest = ", ".join(fmt(b) for b in ([below[-1]] if below else []) + ([above[0]] if above else []))
-    return [*problems, doc.problem(
-        (*path, "threshold"),
-        f"{threshold} is not a bucket boundary of {duration} ({in_ms}nearest: {nearest}); "
-        f"add {value:g} to metrics.buckets (and to the service's instrumentation), or use a boundary",
-    )]
+    return [
+        *problems,
+        doc.problem(
+            (*path, "threshold"),
+            f"{threshold} is not a bucket boundary of {duration} ({in_ms}nearest: {nearest}); "
+            f"add {value:g} to metrics.buckets (and to the service's instrumentation), or use a boundary",
+        ),
+    ]
+
+
+def _ratio_problems(raw: dict[str, Any], path: Path, doc: Document) -> list[Problem]:
+    try:
+        errors, total = parse_series(raw.get("errors")), parse_series(raw.get("total"))  # type: ignore[arg-type]
+        if errors.metric == total.metric and (
+            not errors.matchers or sample(total.matchers, errors.matchers) is None
+        ):
+            return [
+                doc.problem(
+                    (*path, "errors"),
+                    "selects every series total does: every event would be bad; "
+                    "add a matcher that only failed events carry, e.g. "
+                    'result="error"',
+                )
+            ]
+    except (SelectorError, AttributeError, TypeError):
+        pass  # reported by _series_problems
+    return []
 
 
 def _fmt_seconds(seconds: float) -> str:
@@ -275,9 +363,16 @@ def source(s: dict[str, Any]) -> Source:
     vocab = vocabulary(preset.codes)
     error_code = _first(codes, vocab, ("500", "503", "5xx", "Unavailable", "Internal"))
     assert error_code is not None  # error_codes_problem
-    client = next((c for c in (preset.client_error_code, *vocab)
-                   if c not in preset.success_codes and not re2.fullmatch(codes, c)
-                   and (preset.codes == "grpc" or c.startswith("4"))), None)
+    client = next(
+        (
+            c
+            for c in (preset.client_error_code, *vocab)
+            if c not in preset.success_codes
+            and not re2.fullmatch(codes, c)
+            and (preset.codes == "grpc" or c.startswith("4"))
+        ),
+        None,
+    )
     counted_by_histogram = duration is not None and requests == duration + "_count"
     return Source(
         preset=preset.name,
@@ -339,8 +434,9 @@ def slo_sli(raw: dict[str, Any], src: Source, service: Selector, group_by: tuple
 def _ratio(errors: Series, total: Series, groups: tuple[str, ...]) -> Ratio:
     errors_sample = sample(errors.matchers + (total.matchers if errors.metric == total.metric else ()))
     good = sample(total.matchers, errors.matchers if errors.metric == total.metric else ())
-    return Ratio(errors, total, errors_sample or (), good if good is not None else (("obsgen_test", "good"),),
-                 groups)
+    return Ratio(
+        errors, total, errors_sample or (), good if good is not None else (("obsgen_test", "good"),), groups
+    )
 
 
 __all__ = ["group_sample", "service_problems", "service_selector", "slo_sli", "source", "up_job"]

@@ -191,7 +191,9 @@ class _RequestSLI(SLI, ABC):
             (_text(metric, self._labels(labels, status=src.error_code, histogram=False)), BAD),
         ]
         if src.client_error_code is not None:
-            out.append((_text(metric, self._labels(labels, status=src.client_error_code, histogram=False)), CLIENT))
+            out.append(
+                (_text(metric, self._labels(labels, status=src.client_error_code, histogram=False)), CLIENT)
+            )
         return out
 
     def _histogram(self, labels: Labels) -> list[SeriesShape]:
@@ -215,8 +217,12 @@ class _RequestSLI(SLI, ABC):
                 out.append((_text(src.duration + C.BUCKET_SUFFIX, (*ls, (C.LABEL_LE, _le(b)))), fast_share))
             out.append((_text(src.duration + C.BUCKET_SUFFIX, (*ls, (C.LABEL_LE, "+Inf"))), share))
             out.append((_text(src.duration + C.COUNT_SUFFIX, ls), share))
-            out.append((_text(src.duration + C.SUM_SUFFIX, ls),
-                        Share(good=share.good * fast, bad=share.bad * slow, client=share.client * fast)))
+            out.append(
+                (
+                    _text(src.duration + C.SUM_SUFFIX, ls),
+                    Share(good=share.good * fast, bad=share.bad * slow, client=share.client * fast),
+                )
+            )
         return out
 
 

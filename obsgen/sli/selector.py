@@ -17,8 +17,18 @@ __all__ = ["SelectorError", "Series", "parse_matchers", "parse_series"]
 
 _NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
-                   '"': '"', "'": "'"}
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+}
 
 
 class SelectorError(ValueError):
@@ -102,13 +112,13 @@ class _Reader:
             return _SIMPLE_ESCAPES[ch]
         digits = {"x": 2, "u": 4, "U": 8}.get(ch)
         if digits:
-            hex_ = self.text[self.pos:self.pos + digits]
+            hex_ = self.text[self.pos : self.pos + digits]
             if len(hex_) != digits or not all(c in "0123456789abcdefABCDEF" for c in hex_):
                 raise SelectorError(f"invalid \\{ch} escape in a quoted value")
             self.pos += digits
             return chr(int(hex_, 16))
         if ch in "01234567":
-            octal = self.text[self.pos - 1:self.pos + 2]
+            octal = self.text[self.pos - 1 : self.pos + 2]
             if len(octal) != 3 or not all(c in "01234567" for c in octal):
                 raise SelectorError("invalid octal escape in a quoted value")
             self.pos += 2

@@ -48,7 +48,13 @@ def _job(service: Service, per_instance: bool) -> list[Q.Matcher]:
     matchers = list(service.selector.matchers)
     if per_instance:
         matchers.append(instance_matcher())
+        matchers += [Q.re_match(label, f"${label}") for label in group_variables(service)]
     return matchers
+
+
+def group_variables(service: Service) -> tuple[str, ...]:
+    """The service's group_by labels that get a dashboard variable (narrowing the RED panels)."""
+    return tuple(label for label in service.group_by if label not in (C.VAR_INSTANCE, C.VAR_DATASOURCE))
 
 
 def requests(service: Service, *extra: Q.Matcher, per_instance: bool = True) -> str:

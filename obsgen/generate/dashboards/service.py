@@ -121,7 +121,9 @@ def dashboard(catalog: Catalog, service: Service) -> dict[str, Any]:
         panels=P.grid(rows),
         variables=[P.datasource_variable(),
                    P.instance_variable(Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.up_job)) if service.up_job
-                                       else q.requests(service, per_instance=False))],
+                                       else q.requests(service, per_instance=False)),
+                   *(P.label_variable(label, q.requests(service, per_instance=False))
+                     for label in q.group_variables(service))],
         links=dashboard_links,
         annotations=[P.alerts_annotation("Firing alerts", q.firing_alerts(service))],
     )

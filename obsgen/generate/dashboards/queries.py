@@ -22,6 +22,7 @@ from datetime import timedelta
 from obsgen import conventions as C
 from obsgen import promql as Q
 from obsgen.model import SLO, Resource, Service
+from obsgen.sli.model import Ratio
 
 #: Grafana's rate window: at least four scrape intervals, grows with the step.
 RATE_INTERVAL = "$__rate_interval"
@@ -50,6 +51,11 @@ def _job(service: Service, per_instance: bool) -> list[Q.Matcher]:
         matchers.append(instance_matcher())
         matchers += [Q.re_match(label, f"${label}") for label in group_variables(service)]
     return matchers
+
+
+def has_red(service: Service) -> bool:
+    """Whether the service has request metrics: not when every SLO is a ratio of other counters."""
+    return not service.slos or any(not isinstance(slo.sli, Ratio) for slo in service.slos)
 
 
 def group_variables(service: Service) -> tuple[str, ...]:

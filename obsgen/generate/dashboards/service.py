@@ -11,7 +11,7 @@ from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
 from obsgen.model import SLO, Catalog, Service
-from obsgen.sli.model import Availability, Latency, Ratio
+from obsgen.sli.model import Availability, Latency
 
 RATE_UNIT = "reqps"
 RATIO_UNIT = "percentunit"
@@ -99,7 +99,7 @@ def dashboard(catalog: Catalog, service: Service) -> dict[str, Any]:
           if src.in_flight else []),
     ])
     # A service whose SLOs are all ratio SLOs has no request metrics: SLO panels only.
-    red = not service.slos or any(not isinstance(s.sli, Ratio) for s in service.slos)
+    red = q.has_red(service)
     rows = [r for r in (summary, rate_row, error_row, duration_row, detail_row) if red and r[1]]
     rows.extend(_slo_row(catalog, service, slo) for slo in service.slos)
 

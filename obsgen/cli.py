@@ -148,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"obsgen: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception:
+        # Not a user error: exit 1 means drift and 2 bad input, so a bug gets its own code.
         traceback.print_exc()
-        print(f"obsgen {__version__}: this is a bug, please report it with the traceback above "
-              f"(exit {EXIT_BUG})", file=sys.stderr)
+        print(f"obsgen: internal error (exit {EXIT_BUG}): this is a bug, please report it with the "
+              "traceback above", file=sys.stderr)
         return EXIT_BUG

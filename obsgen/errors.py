@@ -7,7 +7,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_USAGE = 2
-#: An unexpected exception: a bug in obsgen, never the user's input (EX_SOFTWARE of sysexits.h).
+#: An exception that is not a user error: a bug in obsgen (EX_SOFTWARE).
 EXIT_BUG = 70
 
 

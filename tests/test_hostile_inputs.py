@@ -79,15 +79,46 @@ REFUSED: list[tuple[str, Mutation, str]] = [
         _set("resources", "nodes", "job", value="x[[instance]]"),
         "resources.nodes.job: 'x[[instance]]' must not be empty or contain control characters, '$' or '[['",
     ),
+    # error_codes: issue 12's rules (RE2, template markers, a status the source reports), probes of issue 17.
     (
         "error_codes with a Grafana variable",
         _set("services", "pay", "error_codes", value="5..|$code"),
-        "services.pay.error_codes: '5..|$code' contains '$c', which Grafana reads as a template variable",
+        "services.pay.error_codes: '5..|$code' contains '$', which alert templates or Grafana would expand",
     ),
     (
-        "error_codes with ${}",
-        _set("services", "pay", "error_codes", value="5..|${x}"),
-        "contains '${', which Grafana reads as a template variable",
+        "error_codes with the old Grafana variable syntax",
+        _set("services", "pay", "error_codes", value="5..|x[[instance]]"),
+        "services.pay.error_codes: '5..|x[[instance]]' contains '[['",
+    ),
+    (
+        "error_codes with a Go template action",
+        _set("services", "pay", "error_codes", value='5..|{{ with query "up" }}{{ . }}{{ end }}'),
+        "services.pay.error_codes: '5..|{{ with query \"up\" }}{{ . }}{{ end }}' contains '{{'",
+    ),
+    (
+        "error_codes 5xx",
+        _set("services", "pay", "error_codes", value="5xx"),
+        "services.pay.error_codes: '5xx' matches no status the obsgen source reports",
+    ),
+    (
+        "RE2 has no \\Z",
+        _set("services", "pay", "error_codes", value="5..\\Z"),
+        "is not a valid regex (RE2, as Prometheus reads it): invalid escape sequence",
+    ),
+    (
+        "RE2 has no possessive quantifier",
+        _set("services", "pay", "error_codes", value="5.++"),
+        "is not a valid regex (RE2, as Prometheus reads it): bad repetition operator",
+    ),
+    (
+        "RE2 has no atomic group",
+        _set("services", "pay", "error_codes", value="(?>5..)"),
+        "is not a valid regex (RE2, as Prometheus reads it): invalid perl operator",
+    ),
+    (
+        "RE2 repeats at most 1000 times",
+        _set("services", "pay", "error_codes", value="x{1001}"),
+        "is not a valid regex (RE2, as Prometheus reads it): invalid repetition size",
     ),
     (
         "47-character service name",
@@ -210,11 +241,7 @@ def test_the_log_field_bound_keeps_the_index_template_under_elasticsearchs_limit
 
 GO_TEMPLATE_VALUES: list[tuple[str, Mutation]] = [
     (
-        "error_codes",
-        _set("services", "pay", "error_codes", value='5..|{{ with query "up" }}{{ . }}{{ end }}'),
-    ),
-    (
-        "description",
+        "SLO description",
         _set(
             "services",
             "pay",
@@ -224,6 +251,7 @@ GO_TEMPLATE_VALUES: list[tuple[str, Mutation]] = [
             value='{{ with query "up" }}{{ . }}{{ end }}',
         ),
     ),
+    ("runbook_url", _set("services", "pay", "runbook_url", value="https://runbooks.example.com/{{.Labels}}")),
 ]
 
 
@@ -239,7 +267,7 @@ def test_catalog_text_reaches_alert_annotations_as_literal_text(mutation: Mutati
             for text in rule.get("annotations", {}).values():
                 assert "{{" not in ours.sub("", text), f"an unescaped template action in {text!r}"
     assert any(
-        '{{ "{{" }} with query' in text
+        '{{ "{{" }}' in text
         for g in rules["groups"]
         for r in g["rules"]
         for text in r.get("annotations", {}).values()

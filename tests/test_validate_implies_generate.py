@@ -70,23 +70,29 @@ hostile_text = st.one_of(
     ),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
 )
-#: error_codes that match some status code: whether a pattern matches none, and RE2-only syntax
-#: (5..\\Z, possessive and atomic groups), are issue 12's rules; add free text here once they land.
-hostile_codes = st.sampled_from(
-    [
-        '5..|{{ with query "up" }}{{ . }}{{ end }}',
-        "5..|$job",
-        "5..|${x}",
-        "5..|x[[instance]]",
-        "5..|429",
-        '5..|"',
-        "5..|\\\\",
-        "5..|}}",
-        "5..|{{",
-        "(5..)",
-        "4..|5..",
-        "5..|a\x1bb",
-    ]
+#: error_codes: free text plus the probes of issue 17 (RE2-only syntax, template markers) and valid ones.
+hostile_codes = st.one_of(
+    hostile_text,
+    st.sampled_from(
+        [
+            '5..|{{ with query "up" }}{{ . }}{{ end }}',
+            "5..|$job",
+            "5..|${x}",
+            "5..|x[[instance]]",
+            "5..\\Z",
+            "5.++",
+            "(?>5..)",
+            "x{1001}",
+            "5xx",
+            "5..|429",
+            '5..|"',
+            "5..|\\\\",
+            "5..|}}",
+            "(5..)",
+            "4..|5..",
+            "5..|a\x1bb",
+        ]
+    ),
 )
 names = st.one_of(
     st.sampled_from(

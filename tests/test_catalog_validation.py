@@ -72,7 +72,7 @@ CASES = [
     ("objective as string", VALID.replace("99.9", '"high"'),
      "objective: expected a number, got a string 'high'"),
     ("unknown slo kind", VALID.replace("kind: availability", "kind: availabilty"),
-     "kind: 'availabilty' is not one of availability, latency (did you mean 'availability'?)"),
+     "kind: 'availabilty' is not one of availability, latency, ratio (did you mean 'availability'?)"),
     ("latency without threshold", VALID.replace("{kind: availability, objective: 99.9}", "{kind: latency, objective: 99}"),
      "services.pay.slos.availability: a latency SLO needs a threshold"),
     ("threshold on availability", VALID.replace("objective: 99.9}", "objective: 99.9, threshold: 250ms}"),
@@ -144,9 +144,9 @@ CASES = [
     ("slack channel with spaces", VALID.replace("  payments: {}", "  payments: {slack_channel: 'pay oncall'}"),
      "slack_channel: 'pay oncall' must look like #channel or @user"),
     ("job with a newline", VALID.replace("    slos:", '    job: "a\\nb"\n    slos:'),
-     "job: 'a\\nb' must not be empty or contain control characters or '$'"),
+     "job: 'a\\nb' becomes the Kubernetes label obsgen.dev/job of the Service"),
     ("job with a Grafana variable", VALID.replace("    slos:", '    job: "pay$instance"\n    slos:'),
-     "job: 'pay$instance' must not be empty or contain control characters or '$'"),
+     "job: 'pay$instance' becomes the Kubernetes label obsgen.dev/job of the Service"),
 ]
 
 

@@ -8,13 +8,11 @@ model is built only from a document with no problem at all.
 from __future__ import annotations
 
 import difflib
-import math
-import re
 from typing import Any
 
 from obsgen import conventions as C
 from obsgen import durations, policy
-from obsgen.catalog import spec
+from obsgen.catalog import sources, spec
 from obsgen.catalog.loader import Document, Path, load
 from obsgen.errors import CatalogError, Problem
 from obsgen.model import (
@@ -31,11 +29,7 @@ from obsgen.model import (
     Team,
     Workload,
 )
-
-#: RE2 (Prometheus' regex engine) has no lookaround and no backreferences.
-_RE2_UNSUPPORTED = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
-#: Prometheus anchors label regexes; a pattern matching one of these would count success as failure.
-_SUCCESS_CODES = ("200", "201", "204", "301", "304")
+from obsgen.sli.model import Selector, Source
 
 
 def load_catalog(data: bytes, file: str, outputs: tuple[Output, ...] | None = None) -> Catalog:
@@ -83,20 +77,23 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(doc.problem((*path, "team"), f"team {team!r} is not defined under teams; {hint}"
                                                          f"known teams: {', '.join(team_names)}"))
-        codes = s.get("error_codes")
-        if isinstance(codes, str):
-            problems += _error_codes_problems(codes, (*path, "error_codes"), doc)
-        metrics = _dict(s.get("metrics"))
-        buckets = _buckets(metrics.get("buckets"))
-        duration_name = metrics.get("duration", C.REQUEST_DURATION_SECONDS)
+        problems += sources.service_problems(s, path, doc)
         for slo_name, slo_raw in _dict(s.get("slos")).items():
-            problems += _slo_problems(_dict(slo_raw), (*path, "slos", slo_name), buckets, str(duration_name), doc)
-    problems += _file_name_problems(services, _dict(data.get("resources")), doc)
+            problems += _objective_problems(_dict(slo_raw), (*path, "slos", slo_name), doc)
+    resources = _dict(data.get("resources"))
+    environments = _dict(data.get("environments", {"prod": {}}))
+    problems += _generated_path_problems(services, resources, environments, doc)
+    problems += _kubernetes_name_problems(services, resources, doc)
+    problems += _log_field_problems(services, doc)
     period = _duration(data.get("slo_period", C.DEFAULT_SLO_PERIOD))
-    scrape = _duration(_dict(data.get("prometheus")).get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
+    prometheus = _dict(data.get("prometheus"))
+    scrape = _duration(prometheus.get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
+    evaluation = _duration(prometheus.get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL))
     has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
     if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
         problems.append(doc.problem(("slo_period",), why))
+    if period and evaluation and (why := policy.evaluation_problem(period, evaluation)):
+        problems.append(doc.problem(("prometheus", "evaluation_interval"), why))
     return problems
 
 
@@ -154,71 +151,69 @@ def _deployment_problems(doc: Document) -> list[Problem]:
     return problems
 
 
-def _buckets(value: Any) -> tuple[float, ...]:
-    if isinstance(value, list) and all(
-        isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b) for b in value
-    ):
-        return tuple(sorted(float(b) for b in value))
-    return C.DEFAULT_BUCKETS
-
-
-def _error_codes_problems(pattern: str, path: Path, doc: Document) -> list[Problem]:
-    if not pattern:
-        return [doc.problem(path, "must not be empty; the default is 5..")]
-    if _RE2_UNSUPPORTED.search(pattern):
-        return [doc.problem(path, f"{pattern!r} uses lookaround or backreferences, which Prometheus' "
-                                  "regex engine (RE2) does not support")]
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        return [doc.problem(path, f"{pattern!r} is not a valid regex: {exc}; e.g. write 5.. or 5..|429")]
-    for ok in _SUCCESS_CODES:
-        if compiled.fullmatch(ok):
-            return [doc.problem(path, f"{pattern!r} matches the success code {ok}: every such request would "
-                                      "count as failed; match only failure codes, e.g. 5..|429")]
+def _objective_problems(raw: dict[str, Any], path: Path, doc: Document) -> list[Problem]:
+    objective = raw.get("objective")
+    if isinstance(objective, bool) or not isinstance(objective, int | float) or not 0 < objective < 100:
+        return []  # spec.py reports it
+    if 1 - round(objective / 100.0, 12) < policy.MIN_ERROR_BUDGET:
+        return [doc.problem((*path, "objective"), f"{objective} leaves an error budget under "
+                                                  f"{policy.MIN_ERROR_BUDGET * 100:g}% of requests, too small "
+                                                  "to measure or alert on; use at most 99.9999999")]
     return []
 
 
-def _slo_problems(
-    raw: dict[str, Any], path: Path, buckets: tuple[float, ...], duration_name: str, doc: Document
+def _generated_path_problems(
+    services: dict[str, Any], resources: dict[str, Any], environments: dict[str, Any], doc: Document
 ) -> list[Problem]:
-    kind = raw.get("kind")
-    if kind == "latency" and "threshold" not in raw:
-        return [doc.problem(path, "a latency SLO needs a threshold, e.g. threshold: 250ms "
-                                  "(one of the service's metrics.buckets)")]
-    if kind == "availability" and "threshold" in raw:
-        return [doc.problem((*path, "threshold"), "only latency SLOs take a threshold; remove it or set "
-                                                  "kind: latency")]
-    threshold = _duration(raw.get("threshold"))
-    if kind != "latency" or threshold is None:
-        return []
-    seconds = threshold.total_seconds()
-    if any(math.isclose(seconds, b, rel_tol=1e-9, abs_tol=1e-12) for b in buckets):
-        return []
-    below = [b for b in buckets if b < seconds]
-    above = [b for b in buckets if b > seconds]
-    nearest = ", ".join(_fmt_seconds(b) for b in ([below[-1]] if below else []) + ([above[0]] if above else []))
-    return [doc.problem(
-        (*path, "threshold"),
-        f"{raw['threshold']} is not a bucket boundary of {duration_name} (nearest: {nearest}); "
-        f"add {seconds:g} to metrics.buckets (and to the service's instrumentation), or use a boundary",
-    )]
-
-
-def _fmt_seconds(seconds: float) -> str:
-    ms = seconds * 1000
-    return f"{ms:g}ms" if ms < 1000 else f"{seconds:g}s"
-
-
-def _file_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
-    """Service and resource names become file names: they must not collide."""
-    taken = {C.overview_dashboard_path()} | {C.use_dashboard_path(str(r)) for r in resources}
+    """Names become file paths (conventions.generated_paths): names that make two files one are refused."""
+    names = {kind: sorted(k for k in d if isinstance(k, str))
+             for kind, d in (("service", services), ("resource", resources), ("environment", environments))}
+    first: dict[str, tuple[tuple[str, str], ...]] = {}
+    blamed: dict[tuple[str, str], str] = {}
+    for path, who in C.generated_paths(names["service"], names["resource"], names["environment"]):
+        if path not in first:
+            first[path] = who
+            continue
+        # The names in one entry but not the other are what made the two paths equal.
+        for culprit in sorted(set(who) ^ set(first[path])):
+            blamed.setdefault(culprit, path)
     return [
-        doc.problem(("services", name), f"service name {name!r} collides with the generated file "
-                                        f"{C.service_dashboard_path(name)}; rename the service", at_key=True)
-        for name in services
-        if C.service_dashboard_path(str(name)) in taken
+        doc.problem((f"{kind}s", name), f"{kind} name {name!r} collides with the generated file {path} "
+                                        f"(obsgen would write it twice); rename the {kind}", at_key=True)
+        for (kind, name), path in sorted(blamed.items())
     ]
+
+
+def _kubernetes_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
+    """Kubernetes names and label values built from catalog names must fit in 63 characters."""
+    problems = []
+    for kind, names, values in (("services", services, C.k8s_label_values),
+                                ("resources", resources, C.k8s_resource_label_values)):
+        for name in names:
+            if not isinstance(name, str):
+                continue
+            for value, what in values(name):
+                if len(value) > C.K8S_LABEL_MAX:
+                    room = C.K8S_LABEL_MAX - (len(value) - len(name))
+                    problems.append(doc.problem(
+                        (kind, name),
+                        f"name {name!r} makes {value!r} ({what}) longer than the {C.K8S_LABEL_MAX} characters "
+                        f"Kubernetes allows; use at most {room} characters", at_key=True))
+                    break
+    return problems
+
+
+def _log_field_problems(services: dict[str, Any], doc: Document) -> list[Problem]:
+    names: set[str] = set()
+    for s in services.values():
+        fields = _dict(_dict(s).get("logs")).get("fields")
+        if isinstance(fields, list):
+            names.update(f for f in fields if isinstance(f, str))
+    if len(names) > policy.MAX_LOG_FIELDS:
+        return [doc.problem(("services",), f"the services' logs.fields name {len(names)} distinct fields; "
+                                           f"the log stores map at most {policy.MAX_LOG_FIELDS} "
+                                           "(Elasticsearch's field limit); share field names across services")]
+    return []
 
 
 # --- Model ---------------------------------------------------------------------------
@@ -282,27 +277,34 @@ def _workload(raw: dict[str, Any] | None) -> Workload | None:
 
 def _service(name: str, s: dict[str, Any]) -> Service:
     m = s.get("metrics", {})
+    src = sources.source(s)
+    selector = sources.service_selector(name, s)
+    group_by = tuple(s.get("group_by", ()))
     return Service(
         name=name,
         team=s["team"],
         job=s.get("job", name),
         metrics=Metrics(
-            requests=m.get("requests", C.REQUESTS_TOTAL),
-            duration=m.get("duration", C.REQUEST_DURATION_SECONDS),
-            buckets=_buckets(m.get("buckets", list(C.DEFAULT_BUCKETS))),
+            requests=src.requests,
+            duration=m.get("duration", src.duration or C.REQUEST_DURATION_SECONDS),
+            buckets=src.buckets,
         ),
-        error_codes=s.get("error_codes", C.DEFAULT_ERROR_CODES),
+        error_codes=src.error_codes,
         alerting=Alerting(**s.get("alerting", {})),
-        slos=tuple(_slo(slo_name, raw) for slo_name, raw in sorted(s.get("slos", {}).items())),
+        slos=tuple(_slo(slo_name, raw, src, selector, group_by) for slo_name, raw in sorted(s.get("slos", {}).items())),
         log_fields=tuple(s.get("logs", {}).get("fields", ())),
         targets=tuple(s.get("targets", ())),
         description=s.get("description"),
         runbook_url=s.get("runbook_url"),
+        source=src,
+        selector=selector,
+        group_by=group_by,
+        up_job=sources.up_job(name, s),
         workload=_workload(s.get("deploy")),
     )
 
 
-def _slo(name: str, raw: dict[str, Any]) -> SLO:
+def _slo(name: str, raw: dict[str, Any], src: Source, selector: Selector, group_by: tuple[str, ...]) -> SLO:
     percent = float(raw["objective"])
     return SLO(
         name=name,
@@ -311,4 +313,5 @@ def _slo(name: str, raw: dict[str, Any]) -> SLO:
         objective_percent=percent,
         threshold=durations.parse(raw["threshold"]) if "threshold" in raw else None,
         description=raw.get("description"),
+        sli=sources.slo_sli(raw, src, selector, group_by),
     )

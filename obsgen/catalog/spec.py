@@ -20,6 +20,7 @@ from obsgen import durations
 from obsgen.catalog.loader import Document, Path, type_name
 from obsgen.errors import Problem
 from obsgen.model import DEPLOY_TARGETS, OUTPUTS
+from obsgen.sli.presets import PRESETS
 
 
 class Spec:
@@ -39,6 +40,11 @@ class Spec:
         return schema
 
 
+#: Characters no catalog string may carry, even written as YAML escapes ("\x1b", "\u2028"): C0
+#: controls but tab and newline, DEL, C1 controls, and the Unicode line/paragraph separators.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 @dataclass
 class Str(Spec):
     description: str = ""
@@ -56,7 +62,10 @@ class Str(Spec):
         if not isinstance(value, str):
             problems.append(doc.problem(path, f"expected a string, got {type_name(value)}; quote it"))
             return
-        if len(value) > self.max_length:
+        if bad := _CONTROL.search(value):
+            problems.append(doc.problem(path, f"contains the control character {bad.group()!r}; remove it "
+                                              "(it would reach generated YAML, comments and log lines raw)"))
+        elif len(value) > self.max_length:
             problems.append(doc.problem(path, f"is longer than {self.max_length} characters"))
         elif self.enum and value not in self.enum:
             problems.append(
@@ -240,9 +249,15 @@ DURATION_PATTERN = r"^(?=[0-9])(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(
 DURATION_HINT = "is not a duration; write a number with a unit: ms, s, m, h or d (e.g. 400ms, 5m, 28d)"
 METRIC_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 METRIC_HINT = "is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
-#: Job labels reach PromQL (escaped) and Grafana queries, where `$` would start a template variable.
-JOB_PATTERN = r"^[^\x00-\x1f\x7f$]+$"
-JOB_HINT = "must not be empty or contain control characters or '$' (Grafana would read it as a variable)"
+#: Job labels reach PromQL (escaped) and Grafana queries, where `$` and `[[` start a template variable.
+JOB_PATTERN = r"^(?!.*\[\[)[^\x00-\x1f\x7f$]+$"
+JOB_HINT = "must not be empty or contain control characters, '$' or '[[' (Grafana would read a variable)"
+#: A service's job is also the Kubernetes label obsgen.dev/job of its Service: a label value.
+SERVICE_JOB_PATTERN = r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+SERVICE_JOB_HINT = (
+    f"becomes the Kubernetes label {C.K8S_JOB_LABEL} of the Service: use at most {C.K8S_LABEL_MAX} letters, "
+    "digits, '-', '_' or '.', starting and ending with a letter or digit"
+)
 URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
 URL_HINT = "must be an http:// or https:// URL without spaces"
 
@@ -290,14 +305,34 @@ TARGETS = List(
     max_items=100,
 )
 
+#: Label names (group_by) as Prometheus allows them; names starting with __ are its own.
+LABEL_PATTERN = r"^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$"
+LABEL_HINT = "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
+SELECTOR_HINT = "PromQL label matchers in braces, e.g. '{service=\"shop\", uri!=\"/health\"}'"
+
+
+def _group_by(description: str) -> List:
+    return List(Str(pattern=LABEL_PATTERN, pattern_hint=LABEL_HINT, max_length=100), description=description,
+                unique=True, max_items=10)
+
+
 SLO = Obj(
     {
-        "kind": Field(Str(description="availability: requests that succeed; latency: requests faster than threshold",
-                          enum=("availability", "latency")), required=True),
+        "kind": Field(Str(description="availability: requests that succeed; latency: requests faster than threshold; "
+                                      "ratio: errors / total from any two counters",
+                          enum=("availability", "latency", "ratio")), required=True),
         "objective": Field(Num(description="Percent of good requests, 0 < x < 100 (e.g. 99.9)",
                                exclusive_min=0, exclusive_max=100), required=True),
         "threshold": Field(_duration("Latency SLOs only: a request is good when faster; must be a bucket boundary")),
         "description": Field(Str(description="Free text shown in alerts and dashboards", max_length=1024)),
+        "selector": Field(Str(description="Extra label matchers for this SLO only (per endpoint, per method): "
+                                          + SELECTOR_HINT, max_length=2000)),
+        "group_by": Field(_group_by("Labels this SLO is evaluated and alerted per value of (default: the "
+                                    "service's group_by)")),
+        "errors": Field(Str(description="Ratio SLOs: series selector of bad events, metric{matchers}",
+                            max_length=2000)),
+        "total": Field(Str(description="Ratio SLOs: series selector of all events, metric{matchers}",
+                           max_length=2000)),
     },
     description="A service level objective",
 )
@@ -338,17 +373,30 @@ SERVICE = Obj(
         "team": Field(Str(description="The owning team; must name an entry of teams"), required=True),
         "description": Field(Str(description="Free text, treated literally everywhere", max_length=1024)),
         "runbook_url": Field(_url("Runbook linked from alerts and dashboards")),
-        "job": Field(Str(description="Prometheus job label; default: the service name", max_length=200,
-                         pattern=JOB_PATTERN, pattern_hint=JOB_HINT)),
+        "job": Field(Str(description="Prometheus job label; default: the service name",
+                         max_length=C.K8S_LABEL_MAX, pattern=SERVICE_JOB_PATTERN, pattern_hint=SERVICE_JOB_HINT)),
+        "source": Field(Str(description="The exporter the service's request metrics come from (a preset); "
+                                        "default obsgen", enum=tuple(PRESETS))),
+        "selector": Field(Str(description="Label matchers selecting the service's series, replacing the default "
+                                          "{job=\"<job>\"}: " + SELECTOR_HINT, max_length=2000)),
+        "group_by": Field(_group_by("Labels the SLIs, alerts and target checks are split by (e.g. [cluster])")),
         "metrics": Field(Obj({
-            "requests": Field(Str(description="Counter with labels job, instance, code, method, route",
+            "requests": Field(Str(description="Counter of requests (may be a histogram's _count); default: the "
+                                              "source's", pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT,
+                                  max_length=200)),
+            "duration": Field(Str(description="Request duration histogram (base name); default: the source's",
                                   pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT, max_length=200)),
-            "duration": Field(Str(description="Histogram (seconds) with labels job, instance, method, route, le",
-                                  pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT, max_length=200)),
-            "buckets": Field(List(Num(exclusive_min=0), description="Histogram bucket boundaries in seconds",
+            "status_label": Field(Str(description="Label holding the response status; default: the source's",
+                                      pattern=LABEL_PATTERN, pattern_hint=LABEL_HINT, max_length=100)),
+            "route_label": Field(Str(description="Label holding the route template; default: the source's",
+                                     pattern=LABEL_PATTERN, pattern_hint=LABEL_HINT, max_length=100)),
+            "duration_unit": Field(Str(description="Unit of the duration histogram", enum=("seconds", "milliseconds"))),
+            "buckets": Field(List(Num(exclusive_min=0), description="Histogram bucket boundaries in the metric's "
+                                                                    "unit (as in le)",
                                   unique=True, min_items=1, max_items=100)),
-        }, description="Metric names; defaults are obsgen's own instrumentation")),
-        "error_codes": Field(Str(description="Regex (RE2) on the code label for failed requests; default 5..",
+        }, description="Metric names and labels; defaults come from source")),
+        "error_codes": Field(Str(description="Regex (RE2) on the status label for failed requests; default: the "
+                                             "source's (5.., or gRPC code names for grpc)",
                                  max_length=200)),
         "alerting": Field(Obj({
             "page": Field(Bool(description="false: never page, tickets only")),

@@ -81,7 +81,7 @@ def machine() -> dict[str, Any]:
 
 def run_instrument(quick: bool) -> dict[str, Any]:
     """bench/bench_instrument.py: server CPU per request, obsgen vs bare and vs the peers."""
-    args = ["--rounds", "1", "--duration", "1", "--rps", "200", "--warmup", "1"] if quick else []
+    args = ["--rounds", "1", "--duration", "1", "--rps", "200", "--warmup", "1"] if quick else ["--rounds", "16"]
     with tempfile.TemporaryDirectory(prefix="obsgen-bench-") as tmp:
         raw = Path(tmp) / "instrument.json"
         result = subprocess.run(

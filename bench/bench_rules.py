@@ -479,6 +479,14 @@ def measure(services: int, history_s: int, cycle: float, cycles: int, sample_ser
         "cpu": o["cpu_per_cycle"] / s["cpu_per_cycle"] if s["cpu_per_cycle"] > 0 else float("nan"),
         "eval": o["eval_seconds_per_cycle"] / s["eval_seconds_per_cycle"],
         "eval_30s": o["eval_seconds_per_30s"] / s["eval_seconds_per_30s"],
+        # obsgen's process CPU at its real intervals: the measured CPU (every group every cycle)
+        # apportioned by its groups' evaluation times (the slow group counts 30 s / 5 m).
+        "cpu_30s": o["cpu_per_cycle"]
+        * o["eval_seconds_per_30s"]
+        / o["eval_seconds_per_cycle"]
+        / s["cpu_per_cycle"]
+        if s["cpu_per_cycle"] > 0 and o["eval_seconds_per_cycle"] > 0
+        else float("nan"),
         "samples": o["samples_per_cycle"] / s["samples_per_cycle"]
         if s["samples_per_cycle"]
         else float("nan"),
@@ -514,12 +522,18 @@ def markdown(r: dict[str, Any]) -> str:
             f"| {row['samples_per_cycle']:,.0f} |"
         )
     lines += [
-        f"| **obsgen / Sloth** | | {ratio['rules']:.2f}x | | **{ratio['eval']:.3f}x** | **{ratio['cpu']:.3f}x** "
+        f"| **obsgen / Sloth** | | {ratio['rules']:.2f}x | | {ratio['eval']:.3f}x | **{ratio['cpu']:.3f}x** "
         f"| {ratio['samples']:.4f}x |",
         "",
-        f"At the rule files' real intervals (obsgen's slow group every 5 m) obsgen's evaluation time per 30 s is "
-        f"{o['eval_seconds_per_30s']:.3f} s, **{ratio['eval_30s']:.3f}x** Sloth's. Goal <= {GOAL_VS_SLOTH:g}x: "
-        + ("met." if ratio["eval_30s"] <= GOAL_VS_SLOTH else "**not met**."),
+        "Process CPU is the measure of cost. The sums of `prometheus_rule_group_last_duration_seconds` are wall "
+        "times: when Prometheus cannot finish a cycle's groups in the cycle (its CPU per cycle near or above "
+        "the cycle's length on a shared 2-CPU machine) they include queueing, which grows with the number of "
+        "groups, so their ratio flatters the rule set with fewer groups and is shown for reference only.",
+        "",
+        f"At the rule files' real intervals (obsgen's slow group every 5 m, Sloth's groups every 30 s), obsgen's "
+        f"process CPU per 30 s, apportioned by its groups' evaluation times, is **{ratio['cpu_30s']:.3f}x** "
+        f"Sloth's. Goal <= {GOAL_VS_SLOTH:g}x: "
+        + ("met." if ratio["cpu_30s"] <= GOAL_VS_SLOTH else "**not met**."),
     ]
     return "\n".join(lines) + "\n"
 

@@ -81,7 +81,9 @@ def machine() -> dict[str, Any]:
 
 def run_instrument(quick: bool) -> dict[str, Any]:
     """bench/bench_instrument.py: server CPU per request, obsgen vs bare and vs the peers."""
-    args = ["--rounds", "1", "--duration", "1", "--rps", "200", "--warmup", "1"] if quick else ["--rounds", "16"]
+    args = (
+        ["--rounds", "1", "--duration", "1", "--rps", "200", "--warmup", "1"] if quick else ["--rounds", "16"]
+    )
     with tempfile.TemporaryDirectory(prefix="obsgen-bench-") as tmp:
         raw = Path(tmp) / "instrument.json"
         result = subprocess.run(
@@ -305,9 +307,9 @@ def summary(results: dict[str, Any]) -> str:
     if rules:
         ratio = rules["ratio"]
         rows.append(
-            f"| rule evaluation at {rules['services']:,} services: obsgen / Sloth, evaluation time per 30 s "
-            f"(real intervals) | **{ratio['eval_30s']:.3f}x** | <= {bench_rules.GOAL_VS_SLOTH:g}x | "
-            f"{_met(ratio['eval_30s'] <= bench_rules.GOAL_VS_SLOTH)} |"
+            f"| rule evaluation at {rules['services']:,} services: obsgen / Sloth, process CPU per 30 s "
+            f"(real intervals, apportioned) | **{ratio['cpu_30s']:.3f}x** | <= {bench_rules.GOAL_VS_SLOTH:g}x | "
+            f"{_met(ratio['cpu_30s'] <= bench_rules.GOAL_VS_SLOTH)} |"
         )
         rows.append(
             f"| rule evaluation: obsgen / Sloth, process CPU per cycle (every group every cycle) | "

@@ -72,13 +72,26 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
             "rule_files": [f"../{C.alert_rules_path(service.name).rsplit('/', 1)[-1]}"],
             "evaluation_interval": durations.format_prometheus(catalog.evaluation_interval),
             "tests": unit_tests(catalog, service),
-        })
+        }, notes=untested_notes(service))
     return out
+
+
+def untested_notes(service: Service) -> tuple[str, ...]:
+    """What the file does not test, and why: SLOs whose series obsgen cannot write."""
+    return tuple(
+        f"{service.name}/{slo.name}: no outage or slow-burn test: {why}, so it cannot write this "
+        "SLO's series (its regexes are valid; Prometheus matches them). Test this SLO's alerts "
+        "on your own series."
+        for slo in service.slos
+        if (why := slo.sli.untested) is not None
+    )
 
 
 def unit_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
     tests: list[dict[str, Any]] = []
     for p in slo_plans(catalog, service):
+        if p.slo.sli.untested is not None:
+            continue  # noted at the top of the file (untested_notes)
         first = p.severities[0] if p.severities else None
         if first is not None:
             tests.append(outage_test(catalog, p, first))
@@ -190,6 +203,8 @@ def sli_series(
 
     out: dict[str, str] = {}
     for slo in slos:
+        if slo.sli.untested is not None:
+            continue
         for text, share in slo.sli.series(labels):
             out[text] = _values(phases, scrape, lambda ph, share=share: share.of(traffic(ph)))
     return [{"series": k, "values": v} for k, v in sorted(out.items())]

@@ -78,13 +78,9 @@ def examples(pattern: str) -> list[str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "possible set intersection": RE2 has no such syntax
             parsed = sre_parse.parse(_to_python(pattern))
+        return list(dict.fromkeys(itertools.islice(_sequence(list(parsed)), _PER_REGEX)))
     except (re.error, OverflowError, RecursionError, ValueError):
         return []
-    out: list[str] = []
-    for text in itertools.islice(_sequence(list(parsed)), _PER_REGEX):
-        if text not in out:
-            out.append(text)
-    return out
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> Iterator[str]:

@@ -104,7 +104,9 @@ def test_a_regex_obsgen_cannot_sample_is_accepted_and_its_slo_goes_untested_with
 
 def test_a_selector_that_provably_selects_nothing_is_still_refused() -> None:
     with pytest.raises(CatalogError) as info:
-        load_catalog(_catalog('{job="a", job="b"}', "a: {kind: availability, objective: 99}").encode(), "c.yaml")
+        load_catalog(
+            _catalog('{job="a", job="b"}', "a: {kind: availability, objective: 99}").encode(), "c.yaml"
+        )
     assert 'job="a" and job="b" select no series at all' in str(info.value.problems[0])
 
 
@@ -114,19 +116,21 @@ def test_a_selector_that_provably_selects_nothing_is_still_refused() -> None:
         (
             '{job="pay", status!~"5.."}',
             "a: {kind: availability, objective: 99}",
-            "services.pay.selector: for SLO a: status!~\"5..\" admits no status that error_codes (5..) "
+            'services.pay.selector: for SLO a: status!~"5.." admits no status that error_codes (5..) '
             "matches: this SLO could never count a failed request",
         ),
         (
             '{job="pay"}',
             "a: {kind: availability, objective: 99, selector: '{status=~\"5..\"}'}",
-            "services.pay.slos.a.selector: for SLO a: status=~\"5..\" admits no status of a request that "
+            'services.pay.slos.a.selector: for SLO a: status=~"5.." admits no status of a request that '
             "did not fail: every request this SLO selects would count as bad",
         ),
     ],
     ids=["availability without failures", "availability of failures only"],
 )
-def test_a_status_matcher_that_leaves_no_test_traffic_is_a_located_error(selector: str, slo: str, message: str) -> None:
+def test_a_status_matcher_that_leaves_no_test_traffic_is_a_located_error(
+    selector: str, slo: str, message: str
+) -> None:
     with pytest.raises(CatalogError) as info:
         load_catalog(_catalog(selector, slo).encode(), "catalog.yaml")
     assert message in str(info.value.problems[0])

@@ -342,6 +342,15 @@ class _Reader:
         at = At(d, (*path, "metricSource"))
         kind = source.get("type")
         ref = source.get("metricSourceRef")
+        if isinstance(kind, str) and kind.lower() != "prometheus":
+            self.problems.append(
+                at.problem(
+                    f"metric source type {kind!r} is not supported: obsgen generates "
+                    "Prometheus rules from Prometheus queries (type: Prometheus)",
+                    "type",
+                )
+            )
+            return None
         if ref is not None:
             ds = self.by_kind["DataSource"].get(ref)
             if ds is None:

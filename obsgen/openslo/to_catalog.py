@@ -145,6 +145,12 @@ def to_catalog(bundle: Bundle, notes: list[str], sources: Iterable[str] = ()) ->
     }
     if prom:
         catalog["prometheus"] = prom
+    scrape = durations.parse(settings.get(names.SCRAPE_INTERVAL, C.DEFAULT_SCRAPE_INTERVAL))
+    if period and bundle.slos and (why := policy.period_problem(period, scrape)):
+        why += f" (in OpenSLO: a longer timeWindow, or a shorter {names.SCRAPE_INTERVAL} on the Services)"
+        raise CatalogError(
+            [s.at.problem(why, "spec", "timeWindow", 0, "duration") for s in bundle.slos if s.period]
+        )
     text = _render(catalog, teams, services, service_comments, notes, sources)
     try:
         load_catalog(text.encode(), "(imported catalog)")

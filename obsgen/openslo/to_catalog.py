@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from obsgen import conventions as C
-from obsgen import durations, policy
+from obsgen import durations, policy, promql
 from obsgen.catalog import load_catalog
 from obsgen.errors import CatalogError, Problem
 from obsgen.openslo import names
@@ -49,13 +49,19 @@ class _Emitter:
         for line in text.splitlines() or [""]:
             self.lines.append(" " * indent + ("# " + line).rstrip())
 
-    def mapping(self, data: dict[str, Any], indent: int = 0, comments: dict[str, str] | None = None) -> None:
+    def mapping(
+        self,
+        data: dict[str, Any],
+        indent: int = 0,
+        comments: dict[tuple[str, ...], str] | None = None,
+        path: tuple[str, ...] = (),
+    ) -> None:
         for key, value in data.items():
-            if comments and key in comments:
-                self.comment(comments[key], indent)
+            if comments and (*path, key) in comments:
+                self.comment(comments[(*path, key)], indent)
             if isinstance(value, dict):
                 self.lines.append(f"{' ' * indent}{_key(key)}:" + (" {}" if not value else ""))
-                self.mapping(value, indent + 2)
+                self.mapping(value, indent + 2, comments, (*path, key))
             else:
                 self.lines.append(f"{' ' * indent}{_key(key)}: {_scalar(value)}")
 
@@ -104,7 +110,7 @@ def to_catalog(bundle: Bundle, notes: list[str], sources: Iterable[str] = ()) ->
         )
         by_service[slo.service].append(_Out("", slo, mapped, severities=severities))
     services: dict[str, dict[str, Any]] = {}
-    service_comments: dict[str, str] = {}
+    comments: dict[tuple[str, ...], str] = {}
     teams: dict[str, dict[str, str]] = {}
     for svc in sorted(bundle.services, key=lambda s: s.name):
         outs = by_service[svc.name]
@@ -125,7 +131,9 @@ def to_catalog(bundle: Bundle, notes: list[str], sources: Iterable[str] = ()) ->
             continue
         _name_slos(svc, outs, problems)
         services[svc.name] = _service(svc, outs, period, notes, problems)
-        service_comments[svc.name] = f"OpenSLO Service {svc.name} ({svc.at.doc.file})"
+        comments[("services", svc.name)] = f"from OpenSLO Service {svc.name} ({svc.at.doc.file})"
+        for o in outs:
+            comments[("services", svc.name, "slos", o.name)] = _describe(o)
         team = teams.setdefault(svc.team, {})
         _receivers(team, svc, outs, problems)
     if problems:
@@ -151,7 +159,7 @@ def to_catalog(bundle: Bundle, notes: list[str], sources: Iterable[str] = ()) ->
         raise CatalogError(
             [s.at.problem(why, "spec", "timeWindow", 0, "duration") for s in bundle.slos if s.period]
         )
-    text = _render(catalog, teams, services, service_comments, notes, sources)
+    text = _render({**catalog, "teams": teams, "services": services}, comments, notes, sources)
     try:
         load_catalog(text.encode(), "(imported catalog)")
     except CatalogError as exc:
@@ -380,18 +388,19 @@ def _alerting(svc: Service, outs: list[_Out], period: timedelta | None, notes: l
         )
     table = policy.windows_for(period or durations.parse(C.DEFAULT_SLO_PERIOD))
     for o in outs:
+        given = {
+            (p.condition.severity, p.condition.lookback, p.condition.burn_rate) for p in o.slo.policies or ()
+        }
+        for sev in sorted({w[0] for w in given}):
+            ours = {(w.severity, w.long, w.burn_rate) for w in table if w.severity == sev}
+            if {g for g in given if g[0] == sev} != ours:
+                notes.append(
+                    f"SLO {o.slo.name}: its {sev} conditions are not obsgen's {sev} windows for this period "
+                    f"({', '.join(f'{b:g}x over {durations.format_prometheus(lw)}' for _, lw, b in sorted(ours))}); "
+                    f"it {sev}s with obsgen's windows (per-SLO window tables are not in this catalog format yet)"
+                )
         for p in o.slo.policies or ():
             c = p.condition
-            exact = any(
-                w.severity == c.severity and w.long == c.lookback and math.isclose(w.burn_rate, c.burn_rate)
-                for w in table
-            )
-            if not exact:
-                notes.append(
-                    f"AlertCondition {c.name} ({c.severity}, burn rate {c.burn_rate:g} over "
-                    f"{durations.format_prometheus(c.lookback)}) is not a window of obsgen's table for this "
-                    f"period; the SLOs that use it {c.severity} with obsgen's windows instead"
-                )
             if c.alert_after > timedelta(minutes=1):  # 1m: the shortest the schema allows; read as "at once"
                 notes.append(
                     f"AlertCondition {c.name}: alertAfter "
@@ -424,13 +433,23 @@ def _receivers(team: dict[str, str], svc: Service, outs: list[_Out], problems: l
                 seen[key] = t
 
 
+def _describe(o: _Out) -> str:
+    """Where an SLO came from and how its SLI was read, for the catalog's comments."""
+    m = o.mapped
+    if isinstance(m, Availability):
+        how = f"bad = total with {{code=~{promql.quote(m.error_codes)}}}: availability"
+    elif isinstance(m, Latency):
+        how = f"good = {m.histogram}_bucket{{le={m.le:g}}} over its _count: latency"
+    else:
+        how = "bad and total counters" + (
+            " (bad = total without good's matcher)" if o.slo.sli.bad is None else ""
+        )
+        how += ": ratio"
+    return f"from OpenSLO SLO {o.slo.name} ({o.slo.at.doc.file}), SLI {o.slo.sli.name}: {how}"
+
+
 def _render(
-    catalog: dict[str, Any],
-    teams: dict[str, dict[str, str]],
-    services: dict[str, dict[str, Any]],
-    service_comments: dict[str, str],
-    notes: list[str],
-    sources: Iterable[str],
+    catalog: dict[str, Any], comments: dict[tuple[str, ...], str], notes: list[str], sources: Iterable[str]
 ) -> str:
     e = _Emitter()
     e.comment("obsgen catalog imported from OpenSLO v1 by `obsgen import openslo`.")
@@ -440,12 +459,5 @@ def _render(
     e.comment("`obsgen generate`. Edit freely: this file is now the source of truth.")
     for n in dict.fromkeys(notes):
         e.comment(f"NOT MAPPED: {n}")
-    e.mapping(catalog)
-    e.lines.append("teams:")
-    for name in sorted(teams):
-        e.mapping({name: teams[name]}, 2)
-    e.lines.append("services:")
-    for name in sorted(services):
-        e.comment(service_comments[name], 2)
-        e.mapping({name: services[name]}, 2)
+    e.mapping(catalog, comments=comments)
     return e.text()

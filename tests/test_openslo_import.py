@@ -406,6 +406,10 @@ REFUSALS = {
         SERVICE + "---\n" + _slo(objectives=[{"target": 0.99}, {"target": 0.9}]),
         "spec.objectives: 2 objectives: obsgen maps an SLO with exactly one objective",
     ),
+    "service name obsgen cannot use": (
+        SERVICE.replace("name: api}", "name: 1api}") + "---\n" + _slo(service="1api"),
+        "document 1 (Service 1api) metadata.name: service name '1api' is not an obsgen name",
+    ),
     "not a mapping": ("- just\n- a list\n", "document 1 (? ?): an OpenSLO document must be a mapping"),
     "alias bomb": (
         "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
@@ -464,3 +468,41 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     result = obsgen("import", "openslo", "in.yaml", cwd=tmp_path)
     assert result.returncode == 2
     assert "apiVersion: 'v2' is not supported" in result.stderr and "unknown kind 'Widget'" in result.stderr
+
+
+def test_hostile_label_values_stay_inside_their_selector(tmp_path: Path) -> None:
+    value = 'a"} or vector(1) # \\ {{ .x }}'
+    quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+    slo = _slo(
+        indicator={
+            "metadata": {"name": "e"},
+            "spec": {
+                "ratioMetric": {
+                    "counter": True,
+                    "bad": {
+                        "metricSource": {
+                            "type": "Prometheus",
+                            "spec": {"query": f'jobs_failed_total{{queue="{quoted}"}}'},
+                        }
+                    },
+                    "total": {
+                        "metricSource": {
+                            "type": "Prometheus",
+                            "spec": {"query": f'jobs_total{{queue="{quoted}"}}'},
+                        }
+                    },
+                }
+            },
+        }
+    )
+    (tmp_path / "in.yaml").write_text(SERVICE + "---\n" + slo)
+    from obsgen.openslo.queries import parse
+
+    assert parse(f'jobs_total{{queue="{quoted}"}}').matchers[0].value == value
+    result = obsgen("import", "openslo", "in.yaml", cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    if result.returncode == 0:  # the catalog took it: the value must come back exactly, escaped
+        errors = yaml.safe_load(result.stdout)["services"]["api"]["slos"]["availability"]["errors"]
+        assert parse(errors).matchers[0].value == value
+    else:
+        assert result.returncode == 2 and "(in the catalog obsgen would write" in result.stderr

@@ -506,3 +506,17 @@ def test_hostile_label_values_stay_inside_their_selector(tmp_path: Path) -> None
         assert parse(errors).matchers[0].value == value
     else:
         assert result.returncode == 2 and "(in the catalog obsgen would write" in result.stderr
+
+
+def test_without_jsonschema_import_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from obsgen.errors import ObsgenError
+    from obsgen.openslo import schema
+
+    schema._validators.cache_clear()
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    try:
+        with pytest.raises(ObsgenError, match=r"pip install 'obsgen\[openslo\]'"):
+            import_openslo([str(CASES / "api.yaml")])
+    finally:
+        monkeypatch.undo()
+        schema._validators.cache_clear()

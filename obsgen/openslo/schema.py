@@ -35,7 +35,7 @@ def _jsonschema() -> Any:
     try:
         import jsonschema
         import referencing
-    except ImportError:  # pragma: no cover - depends on the installation
+    except ImportError:
         raise ObsgenError(
             "OpenSLO import needs the jsonschema package to validate documents against the OpenSLO "
             "schema; install it with `pip install 'obsgen[openslo]'`"

@@ -417,6 +417,7 @@ REFUSALS = {
         "anchors (&name) are not allowed",
     ),
     "deep nesting": ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nesting is deeper than 64 levels"),
+    "too many documents": ("x: 1\n---\n" * 10_001, "more than 10000 documents"),
     "merge key": (SERVICE + "---\n" + "apiVersion: openslo/v1\n<<: {kind: Service}\n", "no << merge"),
     "duplicate key": (SERVICE.replace("spec: {}", "spec: {}\nspec: {}"), "duplicate key"),
     "not utf-8": ("kind: Service\nname: \udcff\n", "not valid UTF-8"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from obsgen import durations, policy
 from obsgen.generate.alerting.plan import base_window, human, percent, slo_plans, slow_interval, window_name
 from obsgen.generate.alerting.rules import targets_severity
+from obsgen.generate.discovery import scrape
 from obsgen.model import Catalog
 
 #: Error ratios of the detection columns (the SRE workbook quotes 100 %, 10 %, 2 % and 1 %).
@@ -66,6 +67,7 @@ def explain(catalog: Catalog) -> str:
                 for sev in p.severities for r in ERROR_RATIOS
             ]
             out += ["", "; ".join(first), ""]
+        out += [f"{service.name}: {scrape(catalog, service).why}", ""]
         severity = targets_severity(service)
         if severity is not None:
             wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))

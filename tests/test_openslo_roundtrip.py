@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from obsgen import conventions as C
 from obsgen.catalog import load_catalog, load_catalog_file
 from obsgen.generate import generate
 from obsgen.openslo import export_openslo, load, schema
@@ -37,7 +38,9 @@ def test_export_then_import_generates_the_same_rules(name: str) -> None:
     bundle, notes = read_docs(docs)
     imported = load_catalog(to_catalog(bundle, notes).encode(), "imported.yaml")
     before, after = _alerts(generate(catalog)), _alerts(generate(imported))
-    assert sorted(before) == sorted(after)
+    # `outputs` (which files a team commits) does not travel: the import may write more rule tests.
+    assert set(before) <= set(after)
+    assert {p for p in after if not p.startswith(f"{C.ALERT_TESTS_DIR}/")} <= set(before)
     for path in before:
         assert before[path] == after[path], path
 

@@ -20,6 +20,8 @@ from obsgen.errors import ObsgenError
 from obsgen.model import SLO, Catalog, Service, Team
 from obsgen.openslo import names
 from obsgen.openslo.schema import API_VERSION
+from obsgen.sli.model import Availability, Latency, Ratio
+from obsgen.sli.presets import PRESETS
 
 
 def from_catalog(catalog: Catalog) -> str:
@@ -159,8 +161,8 @@ def _service(s: Service, catalog: Catalog) -> dict[str, Any]:
         annotations[names.RUNBOOK_URL] = s.runbook_url
     if s.targets:
         annotations[names.TARGETS] = ",".join(s.targets)
-    if s.metrics.buckets != C.DEFAULT_BUCKETS:
-        annotations[names.BUCKETS] = ",".join(f"{b:g}" for b in s.metrics.buckets)
+    if s.source.buckets != PRESETS[s.source.preset].buckets:
+        annotations[names.BUCKETS] = ",".join(f"{b:g}" for b in s.source.buckets)
     doc = _doc("Service", s.name, {"description": s.description} if s.description else {})
     doc["metadata"]["labels"] = {names.TEAM_LABEL: s.team}
     doc["metadata"]["annotations"] = dict(sorted(annotations.items()))
@@ -182,16 +184,24 @@ def _slo(s: Service, slo: SLO, catalog: Catalog, policies: list[str]) -> dict[st
 
 
 def _ratio(s: Service, slo: SLO) -> dict[str, Any]:
-    """The SLI as two counter selectors, exactly those the generated rules read."""
-    job = promql.eq(C.LABEL_JOB, s.job)
-    if slo.kind == "availability":
-        total = promql.selector(s.metrics.requests, job)
-        bad = promql.selector(s.metrics.requests, job, promql.re_match(C.LABEL_CODE, s.error_codes))
-        return {"counter": True, "bad": _source(bad), "total": _source(total)}
-    le = promql.re_match(C.LABEL_LE, C.le_matcher(slo.threshold_seconds))
-    good = promql.selector(s.metrics.duration + C.BUCKET_SUFFIX, job, le)
-    total = promql.selector(s.metrics.duration + C.COUNT_SUFFIX, job)
-    return {"counter": True, "good": _source(good), "total": _source(total)}
+    """The SLI as two counter selectors, exactly those the generated rules read (obsgen.sli)."""
+    sli = slo.sli
+    if sli.group_by:
+        raise ObsgenError(f"services.{s.name}.slos.{slo.name}: group_by ({', '.join(sli.group_by)}) makes one SLI "
+                          "per group, which one OpenSLO SLO cannot express; export a catalog without group_by")
+    if isinstance(sli, Ratio):
+        return {"counter": True, "bad": _source(str(sli.errors)), "total": _source(str(sli.all))}
+    if isinstance(sli, Latency):
+        assert sli.source.duration is not None
+        le = promql.re_match(C.LABEL_LE, C.le_matcher(sli.boundary))
+        good = promql.selector(sli.source.duration + C.BUCKET_SUFFIX, *sli.selector.matchers, le)
+        total = promql.selector(sli.source.duration + C.COUNT_SUFFIX, *sli.selector.matchers)
+        return {"counter": True, "good": _source(good), "total": _source(total)}
+    assert isinstance(sli, Availability), sli.kind
+    src, matchers = sli.source, sli.selector.matchers
+    total = promql.selector(src.requests, *matchers)
+    bad = promql.selector(src.requests, *matchers, promql.re_match(src.status_label, src.error_codes))
+    return {"counter": True, "bad": _source(bad), "total": _source(total)}
 
 
 def _source(query: str) -> dict[str, Any]:

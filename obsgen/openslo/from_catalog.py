@@ -159,6 +159,8 @@ def _service(s: Service, catalog: Catalog) -> dict[str, Any]:
     }
     if s.runbook_url:
         annotations[names.RUNBOOK_URL] = s.runbook_url
+    if s.source.preset != "obsgen":
+        annotations[names.SOURCE] = s.source.preset
     if s.targets:
         annotations[names.TARGETS] = ",".join(s.targets)
     if s.source.buckets != PRESETS[s.source.preset].buckets:
@@ -187,8 +189,10 @@ def _ratio(s: Service, slo: SLO) -> dict[str, Any]:
     """The SLI as two counter selectors, exactly those the generated rules read (obsgen.sli)."""
     sli = slo.sli
     if sli.group_by:
-        raise ObsgenError(f"services.{s.name}.slos.{slo.name}: group_by ({', '.join(sli.group_by)}) makes one SLI "
-                          "per group, which one OpenSLO SLO cannot express; export a catalog without group_by")
+        raise ObsgenError(
+            f"services.{s.name}.slos.{slo.name}: group_by ({', '.join(sli.group_by)}) makes one SLI "
+            "per group, which one OpenSLO SLO cannot express; export a catalog without group_by"
+        )
     if isinstance(sli, Ratio):
         return {"counter": True, "bad": _source(str(sli.errors)), "total": _source(str(sli.all))}
     if isinstance(sli, Latency):

@@ -18,7 +18,9 @@ GRAFANA_URL: Final = "obsgen.dev/grafana-url"
 #: Comma-separated: the demo stack's scrape targets (host:port), and the histogram's buckets.
 TARGETS: Final = "obsgen.dev/targets"
 BUCKETS: Final = "obsgen.dev/buckets"
-SERVICE_ANNOTATIONS: Final = (RUNBOOK_URL, TARGETS, BUCKETS)
+#: The exporter preset (services.<s>.source) whose metric and label names the queries use.
+SOURCE: Final = "obsgen.dev/source"
+SERVICE_ANNOTATIONS: Final = (RUNBOOK_URL, TARGETS, BUCKETS, SOURCE)
 CATALOG_ANNOTATIONS: Final = (SCRAPE_INTERVAL, EVALUATION_INTERVAL, GRAFANA_URL)
 
 #: ``metadata.labels.team`` on a Service names its obsgen team (default: the service's name).

@@ -43,7 +43,7 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class Selector:
-    """One counter and its label matchers (in the order written, duplicates refused)."""
+    """One counter and its label matchers (in the order written)."""
 
     metric: str
     matchers: tuple[Matcher, ...]
@@ -171,9 +171,8 @@ class _Parser:
             raise QueryError(
                 "offsets, modifiers and set operators change which events are counted; remove them"
             )
-        labels = [x.label for x in matchers]
-        if len(set(labels)) != len(labels):
-            raise QueryError("a label is matched twice; obsgen maps one matcher per label")
+        if len(set(matchers)) != len(matchers):
+            raise QueryError("a matcher is written twice; write it once")
         return Selector(metric, tuple(matchers))
 
     def matcher(self) -> Matcher:

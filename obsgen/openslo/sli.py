@@ -1,7 +1,8 @@
 """What an OpenSLO ratio SLI means in obsgen's terms, decided exactly from its queries.
 
-- ``bad`` and ``total`` read one counter, and ``bad`` is ``total`` plus one ``code`` matcher
-  (``=~`` or ``=``): an **availability** SLI (requests, ``error_codes``, selector).
+- ``bad`` and ``total`` read one counter, and ``bad`` is ``total`` plus one matcher on the status
+  label (``code`` for obsgen's own instrumentation, the preset's for ``obsgen.dev/source``; ``=~``
+  or ``=``): an **availability** SLI (requests, ``error_codes``, selector).
 - ``good`` is ``H_bucket{..., le="T"}`` and ``total`` is ``H_count{...}`` (or ``H_bucket{..., le="+Inf"}``)
   with the same other matchers: a **latency** SLI with threshold ``T``.
 - ``good`` is ``total`` plus one matcher: the bad events are ``total`` with that matcher negated
@@ -21,6 +22,7 @@ from obsgen.openslo import queries
 from obsgen.openslo.model import Query, RatioSLI
 from obsgen.openslo.queries import Selector
 from obsgen.promql import Matcher
+from obsgen.sli.presets import PRESETS, Preset
 
 _NEGATE = {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}
 #: ``le`` regexes obsgen itself writes (conventions.le_matcher), read back to their number.
@@ -56,11 +58,11 @@ class Ratio:
 Mapped = Availability | Latency | Ratio
 
 
-def classify(sli: RatioSLI) -> Mapped:
-    """The obsgen SLI of ``sli``; raise SLIError naming the query that cannot be mapped."""
+def classify(sli: RatioSLI, preset: Preset = PRESETS["obsgen"]) -> Mapped:
+    """The obsgen SLI of ``sli`` for a service of ``preset``; raise SLIError naming the query that cannot be mapped."""
     total = _parse(sli.total)
     if sli.bad is not None:
-        return _from_bad(_parse(sli.bad), total)
+        return _from_bad(_parse(sli.bad), total, preset)
     assert sli.good is not None
     good = _parse(sli.good)
     latency = _latency(good, total, sli.good)
@@ -77,7 +79,7 @@ def classify(sli: RatioSLI) -> Mapped:
             ),
         )
     negated = Matcher(extra.label, _NEGATE[extra.op], extra.value)
-    return _from_bad(Selector(total.metric, (*total.matchers, negated)), total)
+    return _from_bad(Selector(total.metric, (*total.matchers, negated)), total, preset)
 
 
 def _parse(q: Query) -> Selector:
@@ -97,28 +99,25 @@ def _extra(more: Selector, base: Selector) -> Matcher | None:
     return extra[0]
 
 
-def _from_bad(bad: Selector, total: Selector) -> Mapped:
+def _from_bad(bad: Selector, total: Selector, preset: Preset) -> Mapped:
     extra = _extra(bad, total)
-    if (
-        bad.metric == total.metric
-        and extra is not None
-        and extra.label == C.LABEL_CODE
-        and extra.op in ("=~", "=")
-    ):
-        codes = extra.value if extra.op == "=~" else re.escape(extra.value)
-        if _counts_success(codes):
-            return Ratio(bad, total)
-        return Availability(total.metric, codes, total.matchers)
-    return Ratio(bad, total)
+    if bad.metric != total.metric or extra is None:
+        return Ratio(bad, total)
+    if extra.label != preset.status_label or extra.op not in ("=~", "="):
+        return Ratio(bad, total)
+    codes = extra.value if extra.op == "=~" else re.escape(extra.value)
+    if _counts_success(codes, preset):
+        return Ratio(bad, total)
+    return Availability(total.metric, codes, total.matchers)
 
 
-def _counts_success(codes: str) -> bool:
+def _counts_success(codes: str, preset: Preset) -> bool:
     """Would the catalog refuse ``codes`` as error_codes (it matches a success code)?"""
     try:
         compiled = re.compile(codes)
     except re.error:
         return True
-    return any(compiled.fullmatch(ok) for ok in ("200", "201", "204", "301", "304")) or not codes
+    return not codes or any(compiled.fullmatch(ok) for ok in preset.success_codes)
 
 
 def _latency(good: Selector, total: Selector, q: Query) -> Latency | None:

@@ -23,6 +23,7 @@ from obsgen.errors import CatalogError, Problem
 from obsgen.openslo import names
 from obsgen.openslo.model import SLO, Bundle, Service, Target
 from obsgen.openslo.sli import Availability, Latency, Mapped, Ratio, SLIError, classify
+from obsgen.sli.presets import PRESETS, Preset
 
 _NAME = re.compile(C.NAME_PATTERN)
 _MS = "millisecond"
@@ -96,9 +97,10 @@ def to_catalog(bundle: Bundle, notes: list[str], sources: Iterable[str] = ()) ->
     period = _period(bundle, problems)
     settings = _settings(bundle.services, problems)
     by_service: dict[str, list[_Out]] = {s.name: [] for s in bundle.services}
+    presets = {s.name: _preset(s, problems) for s in bundle.services}
     for slo in bundle.slos:
         try:
-            mapped = classify(slo.sli)
+            mapped = classify(slo.sli, presets[slo.service])
         except SLIError as exc:
             at = exc.query.at if exc.query else slo.sli.at
             problems.append(at.problem(str(exc)))
@@ -130,7 +132,7 @@ def to_catalog(bundle: Bundle, notes: list[str], sources: Iterable[str] = ()) ->
             )
             continue
         _name_slos(svc, outs, problems)
-        services[svc.name] = _service(svc, outs, period, notes, problems)
+        services[svc.name] = _service(svc, presets[svc.name], outs, period, notes, problems)
         comments[("services", svc.name)] = f"from OpenSLO Service {svc.name} ({svc.at.doc.file})"
         for o in outs:
             comments[("services", svc.name, "slos", o.name)] = _describe(o)
@@ -237,12 +239,41 @@ def _name_slos(svc: Service, outs: list[_Out], problems: list[Problem]) -> None:
             )
 
 
+def _preset(svc: Service, problems: list[Problem]) -> Preset:
+    name = dict(svc.annotations).get(names.SOURCE, "obsgen")
+    if name not in PRESETS:
+        problems.append(
+            svc.at.problem(
+                f"unknown source {name!r}; obsgen's presets are {', '.join(PRESETS)}",
+                "metadata",
+                "annotations",
+                names.SOURCE,
+            )
+        )
+        return PRESETS["obsgen"]
+    return PRESETS[name]
+
+
+def _unit(histogram: str, preset: Preset) -> str:
+    """The histogram's unit: the preset's for its own histogram, else read from the name."""
+    if histogram == preset.duration:
+        return preset.duration_unit
+    return "milliseconds" if _MS in histogram else "seconds"
+
+
 def _service(
-    svc: Service, outs: list[_Out], period: timedelta | None, notes: list[str], problems: list[Problem]
+    svc: Service,
+    preset: Preset,
+    outs: list[_Out],
+    period: timedelta | None,
+    notes: list[str],
+    problems: list[Problem],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"team": svc.team}
     if svc.description:
         out["description"] = svc.description
+    if preset.name != "obsgen":
+        out["source"] = preset.name
     annotations = dict(svc.annotations)
     if names.RUNBOOK_URL in annotations:
         out["runbook_url"] = annotations[names.RUNBOOK_URL]
@@ -285,18 +316,20 @@ def _service(
     if avail:
         first = avail[0].mapped
         assert isinstance(first, Availability)
-        if first.requests != C.REQUESTS_TOTAL:
+        if first.requests != preset.requests:
             metrics["requests"] = first.requests
+    unit: str = preset.duration_unit
     if lat:
         histogram = histograms[0]
-        if histogram != C.REQUEST_DURATION_SECONDS:
+        unit = _unit(histogram, preset)
+        if histogram != preset.duration:
             metrics["duration"] = histogram
+        if unit != preset.duration_unit:
+            metrics["duration_unit"] = unit
+        defaults = preset.buckets if unit == preset.duration_unit else ()
         les = {o.mapped.le for o in lat if isinstance(o.mapped, Latency)}
-        if _MS in histogram:
-            metrics["duration_unit"] = "milliseconds"
-            metrics["buckets"] = sorted({*(round(b * 1000, 6) for b in C.DEFAULT_BUCKETS), *les})
-        elif not all(any(math.isclose(le, b) for b in C.DEFAULT_BUCKETS) for le in les):
-            metrics["buckets"] = sorted({*C.DEFAULT_BUCKETS, *les})
+        if not defaults or not all(any(math.isclose(le, b) for b in defaults) for le in les):
+            metrics["buckets"] = sorted({*(defaults or _default_buckets(unit)), *les})
     if names.BUCKETS in annotations:
         metrics["buckets"] = _numbers(annotations[names.BUCKETS])
     if metrics:
@@ -304,13 +337,13 @@ def _service(
     if avail:
         first = avail[0].mapped
         assert isinstance(first, Availability)
-        if first.error_codes != C.DEFAULT_ERROR_CODES:
+        if first.error_codes != preset.default_error_codes:
             out["error_codes"] = first.error_codes
     if outs:
         out["alerting"] = _alerting(svc, outs, period, notes)
     slos: dict[str, Any] = {}
     for o in sorted(outs, key=lambda o: o.name):
-        slos[o.name] = _slo(o, common, histograms[0] if histograms else "", problems)
+        slos[o.name] = _slo(o, common, unit, problems)
     if slos:
         out["slos"] = slos
     if names.TARGETS in annotations:
@@ -343,7 +376,13 @@ def _common(sets: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     return tuple(m for m in sets[0] if all(m in s for s in sets[1:]))
 
 
-def _slo(o: _Out, common: tuple[Any, ...], histogram: str, problems: list[Problem]) -> dict[str, Any]:
+def _default_buckets(unit: str) -> tuple[float, ...]:
+    return (
+        tuple(round(b * 1000, 6) for b in C.DEFAULT_BUCKETS) if unit == "milliseconds" else C.DEFAULT_BUCKETS
+    )
+
+
+def _slo(o: _Out, common: tuple[Any, ...], unit: str, problems: list[Problem]) -> dict[str, Any]:
     m = o.mapped
     out: dict[str, Any] = {}
     if isinstance(m, Ratio):
@@ -359,7 +398,7 @@ def _slo(o: _Out, common: tuple[Any, ...], histogram: str, problems: list[Proble
             "objective": o.slo.objective_percent,
         }
         if isinstance(m, Latency):
-            ms = m.le if _MS in histogram else m.le * 1000
+            ms = m.le if unit == "milliseconds" else m.le * 1000
             if not math.isclose(ms, round(ms)) or round(ms) <= 0:
                 problems.append(
                     o.slo.sli.at.problem(

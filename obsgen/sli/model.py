@@ -310,6 +310,9 @@ class Ratio(SLI):
     errors_sample: Labels = ()
     good_sample: Labels = ()
     group_by: tuple[str, ...] = ()
+    #: One counter whose ``total`` selector also selects the errors series (else, as for two
+    #: counters, the synthetic total series counts every event).
+    errors_in_total: bool = True
 
     @property
     def kind(self) -> str:
@@ -326,7 +329,7 @@ class Ratio(SLI):
 
     def series(self, labels: Labels) -> list[SeriesShape]:
         errors = _text(self.errors.metric, _merge(labels, self.errors_sample))
-        if self.errors.metric == self.all.metric:
+        if self.errors.metric == self.all.metric and self.errors_in_total:
             good = _text(self.all.metric, _merge(labels, self.good_sample))
             return [(errors, BAD), (good, Share(good=1, client=1))]
         return [(errors, BAD), (_text(self.all.metric, _merge(labels, self.good_sample)), ALL)]

@@ -114,3 +114,31 @@ def error_ratio_threshold(burn_rate: float, error_budget: float) -> float:
 
 def targets_down_for(scrape_interval: timedelta) -> timedelta:
     return scrape_interval * TARGETS_DOWN_SCRAPES
+
+
+# --- Added for catalog validation (obsgen.catalog.build) -------------------------------
+
+#: Smallest error budget an objective may leave: one bad request in a billion (99.9999999 %).
+#: Objectives are kept to 12 decimals as ratios; beyond this the budget rounds towards zero and
+#: every burn rate divides by (almost) nothing.
+MIN_ERROR_BUDGET = 1e-9
+
+#: Distinct logs.fields names over all services.  Elasticsearch maps each one, plus the standard
+#: fields of every line, under index.mapping.total_fields.limit (1000, its default); a test keeps
+#: this bound plus the standard fields under that limit, so the index template always fits.
+MAX_LOG_FIELDS = 900
+
+
+def evaluation_problem(period: timedelta, evaluation_interval: timedelta) -> str | None:
+    """Why fast rule groups cannot run every ``evaluation_interval``, or None when they can.
+
+    An evaluation interval longer than the shortest alert window skips whole windows, and
+    longer than the slow groups' interval would evaluate pages less often than tickets.
+    """
+    limit = min(shortest_window(period), SLOW_GROUP_INTERVAL)
+    if evaluation_interval > limit:
+        return (
+            f"{evaluation_interval} is longer than {limit}, the shortest alert window (and the ticket rules' "
+            f"interval): alerts would skip whole windows; use at most {limit}"
+        )
+    return None

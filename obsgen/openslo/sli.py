@@ -94,7 +94,7 @@ def _extra(more: Selector, base: Selector) -> Matcher | None:
     if not set(base.matchers) <= set(more.matchers):
         return None
     extra = [m for m in more.matchers if m not in base.matchers]
-    if len(extra) != 1 or any(m.label == extra[0].label for m in base.matchers):
+    if len(extra) != 1:  # another matcher on the same label is fine: the sets still split exactly
         return None
     return extra[0]
 

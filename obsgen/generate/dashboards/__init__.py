@@ -12,17 +12,11 @@ from typing import Any
 
 from obsgen import conventions as C
 from obsgen.generate.artifacts import Artifact, Text, Yaml
-from obsgen.generate.dashboards import overview, provisioning, service, use
+from obsgen.generate.dashboards import configmaps, overview, provisioning, service, use
 from obsgen.model import Catalog
 from obsgen.render import to_json
 
-__all__ = ["dashboard_texts", "dashboards", "generate", "take_dashboard_texts"]
-
-#: The dashboard texts :func:`generate` made last, with their catalog: the ConfigMaps generator
-#: (run right after it when both outputs are selected) takes them instead of building and
-#: serialising every dashboard a second time, and empties the slot.
-_handoff: tuple[Catalog, dict[str, str]] | None = None
-
+__all__ = ["dashboard_texts", "dashboards", "generate"]
 
 def dashboards(catalog: Catalog) -> dict[str, dict[str, Any]]:
     """Every dashboard of ``catalog`` as Grafana JSON, keyed by its path (conventions)."""
@@ -40,13 +34,16 @@ def _dashboards(catalog: Catalog) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    """dashboards/*.json and Grafana provisioning (ConfigMaps: :mod:`configmaps`)."""
-    global _handoff
+    """dashboards/*.json, Grafana provisioning and, with the kubernetes output, the ConfigMaps.
+
+    The ConfigMaps carry the same texts: each dashboard is built and serialised once for both.
+    """
     texts = dashboard_texts(catalog)
-    _handoff = (catalog, texts)
     out: dict[str, Artifact] = {path: Text(text, comment=None) for path, text in texts.items()}
     out[C.GRAFANA_DATASOURCES_FILE] = Yaml(provisioning.datasources(catalog))
     out[C.GRAFANA_DASHBOARD_PROVIDER_FILE] = Yaml(provisioning.dashboard_provider())
+    if catalog.wants("kubernetes"):
+        out.update(configmaps.configmaps(texts))
     return dict(sorted(out.items()))
 
 
@@ -58,12 +55,3 @@ def dashboard_texts(catalog: Catalog) -> dict[str, str]:
     """
     return {path: to_json(board).decode("utf-8") for path, board in _dashboards(catalog)}
 
-
-def take_dashboard_texts(catalog: Catalog) -> dict[str, str]:
-    """The texts :func:`generate` just made for ``catalog`` (and the slot emptied), else made anew."""
-    global _handoff
-    if _handoff is not None and _handoff[0] is catalog:
-        texts = _handoff[1]
-        _handoff = None
-        return texts
-    return dashboard_texts(catalog)

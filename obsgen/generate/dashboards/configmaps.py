@@ -6,14 +6,13 @@ from pathlib import PurePosixPath
 
 from obsgen import conventions as C
 from obsgen.generate.artifacts import Artifact, Yaml
-from obsgen.generate.dashboards import provisioning, take_dashboard_texts
-from obsgen.model import Catalog
+from obsgen.generate.dashboards import provisioning
 
 
-def generate(catalog: Catalog) -> dict[str, Artifact]:
+def configmaps(texts: dict[str, str]) -> dict[str, Artifact]:
+    """A ConfigMap per dashboard, from the dashboards' JSON texts keyed by their paths."""
     out: dict[str, Artifact] = {}
-    # The dashboards generator's texts: each dashboard is built and serialised once for both outputs.
-    for path, text in take_dashboard_texts(catalog).items():
+    for path, text in texts.items():
         name = PurePosixPath(path).stem
         out[C.dashboard_configmap_path(name)] = Yaml(provisioning.configmap(name, text))
     return out

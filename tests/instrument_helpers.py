@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from obsgen import conventions as c
+from obsgen.demo import names as D
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ class DemoProcess:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FLUENTD_", "LOG_LEVEL"))}
         full_env.update(
             {"PORT": str(self.port), "MODEL_LOAD_SECONDS": "0.2", "SHUTDOWN_DELAY_SECONDS": "0.2",
-             c.ENV_DEMO_FAULTS: c.DEMO_FAULTS_ENABLED}
+             D.ENV_DEMO_FAULTS: D.DEMO_FAULTS_ENABLED}
         )
         full_env.update(env)
         self.proc = subprocess.Popen(

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from obsgen import conventions as c
+from obsgen.demo import names as D
 from tests.instrument_helpers import DemoProcess, demo_process, json_lines, wait_for
 
 
@@ -46,8 +47,8 @@ def access_lines(demo: DemoProcess, *request_ids: str) -> dict[str, dict[str, ob
 
 def test_exported_metrics_match_the_conventions_the_generators_query(demo: DemoProcess) -> None:
     before = requests_counted(demo)
-    demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"})
-    demo.post(c.DEMO_PREDICT_PATH, json={"text": "bad"})
+    demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"})
+    demo.post(D.DEMO_PREDICT_PATH, json={"text": "bad"})
     demo.get("/no/such/path")
     for path in (c.LIVENESS_PATH, c.READINESS_PATH, c.METRICS_PATH):
         demo.get(path)
@@ -59,17 +60,17 @@ def test_exported_metrics_match_the_conventions_the_generators_query(demo: DemoP
     for sample in requests:
         assert tuple(sorted(sample.labels)) == tuple(sorted(c.REQUEST_LABELS))
     routes = {s.labels[c.LABEL_ROUTE] for s in requests}
-    assert {c.DEMO_PREDICT_PATH, c.UNMATCHED_ROUTE} <= routes
+    assert {D.DEMO_PREDICT_PATH, c.UNMATCHED_ROUTE} <= routes
     assert not routes & c.UNCOUNTED_PATHS, "probes and /metrics are not client experience"
     assert "/no/such/path" not in routes, "raw paths must never become label values"
     codes = {(s.labels[c.LABEL_METHOD], s.labels[c.LABEL_ROUTE], s.labels[c.LABEL_CODE]) for s in requests}
-    assert {("GET", c.DEMO_PREDICT_PATH, "200"), ("POST", c.DEMO_PREDICT_PATH, "200")} <= codes
+    assert {("GET", D.DEMO_PREDICT_PATH, "200"), ("POST", D.DEMO_PREDICT_PATH, "200")} <= codes
 
     buckets = samples(demo, c.REQUEST_DURATION_SECONDS + c.BUCKET_SUFFIX)
     predict_get = [
         s
         for s in buckets
-        if s.labels[c.LABEL_ROUTE] == c.DEMO_PREDICT_PATH and s.labels[c.LABEL_METHOD] == "GET"
+        if s.labels[c.LABEL_ROUTE] == D.DEMO_PREDICT_PATH and s.labels[c.LABEL_METHOD] == "GET"
     ]
     assert [float(s.labels[c.LABEL_LE]) for s in predict_get] == [*c.DEFAULT_BUCKETS, float("inf")]
     for sample in buckets:
@@ -82,45 +83,45 @@ def test_exported_metrics_match_the_conventions_the_generators_query(demo: DemoP
 
 
 def test_fault_injection_changes_at_runtime(demo: DemoProcess) -> None:
-    assert demo.get(c.DEMO_FAULTS_PATH).json() == {"error_rate": 0.0, "extra_latency_ms": 0.0}
+    assert demo.get(D.DEMO_FAULTS_PATH).json() == {"error_rate": 0.0, "extra_latency_ms": 0.0}
     try:
-        changed = demo.post(c.DEMO_FAULTS_PATH, json={"error_rate": 1.0})
+        changed = demo.post(D.DEMO_FAULTS_PATH, json={"error_rate": 1.0})
         assert changed.json() == {"error_rate": 1.0, "extra_latency_ms": 0.0}
-        failing = demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"})
+        failing = demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"})
         assert failing.status_code == 500
-        assert demo.get(c.DEMO_MODEL_PATH).status_code == 200, "only /predict is affected"
-        assert demo.post(c.DEMO_FAULTS_PATH, json={"error_rate": 2}).status_code == 400
-        assert demo.post(c.DEMO_FAULTS_PATH, content=b"not json").status_code == 400
+        assert demo.get(D.DEMO_MODEL_PATH).status_code == 200, "only /predict is affected"
+        assert demo.post(D.DEMO_FAULTS_PATH, json={"error_rate": 2}).status_code == 400
+        assert demo.post(D.DEMO_FAULTS_PATH, content=b"not json").status_code == 400
     finally:
-        demo.post(c.DEMO_FAULTS_PATH, json={"error_rate": 0.0, "extra_latency_ms": 0.0})
-    assert demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"}).status_code == 200
+        demo.post(D.DEMO_FAULTS_PATH, json={"error_rate": 0.0, "extra_latency_ms": 0.0})
+    assert demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"}).status_code == 200
 
     def predict_errors() -> float:
         return sum(
             s.value
             for s in samples(demo, c.REQUESTS_TOTAL)
-            if s.labels[c.LABEL_ROUTE] == c.DEMO_PREDICT_PATH and s.labels[c.LABEL_CODE] == "500"
+            if s.labels[c.LABEL_ROUTE] == D.DEMO_PREDICT_PATH and s.labels[c.LABEL_CODE] == "500"
         )
 
     wait_for(lambda: predict_errors() >= 1, "the failed /predict to be counted with code 500")
 
 
 def test_request_id_is_echoed_and_logged_with_the_access_fields(demo: DemoProcess) -> None:
-    response = demo.get(c.DEMO_PREDICT_PATH, params={"text": "nice"}, headers={c.REQUEST_ID_HEADER: "req-42"})
+    response = demo.get(D.DEMO_PREDICT_PATH, params={"text": "nice"}, headers={c.REQUEST_ID_HEADER: "req-42"})
     assert response.headers[c.REQUEST_ID_HEADER] == "req-42"
-    generated = demo.get(c.DEMO_MODEL_PATH).headers[c.REQUEST_ID_HEADER]
+    generated = demo.get(D.DEMO_MODEL_PATH).headers[c.REQUEST_ID_HEADER]
     assert len(generated) >= 16
 
     by_id = wait_for(lambda: access_lines(demo, "req-42", generated), "the access lines of both requests")
     line = by_id["req-42"]
     assert set(c.ACCESS_LOG_FIELDS) <= line.keys()
-    assert line[c.LOG_ROUTE] == c.DEMO_PREDICT_PATH
-    assert line[c.LOG_URL] == f"{c.DEMO_PREDICT_PATH}?text=nice"
+    assert line[c.LOG_ROUTE] == D.DEMO_PREDICT_PATH
+    assert line[c.LOG_URL] == f"{D.DEMO_PREDICT_PATH}?text=nice"
     assert line[c.LOG_STATUS] == 200
     assert line[c.LOG_METHOD] == "GET"
     assert isinstance(line[c.LOG_DURATION_MS], float)
     assert line[c.LOG_SERVICE] == "demo" and line[c.LOG_ENVIRONMENT] == "dev"
-    assert isinstance(line[c.LOG_MODEL_VERSION], int), "the demo's catalog maps model_version: it must be logged"
+    assert isinstance(line[D.LOG_MODEL_VERSION], int), "the demo's catalog maps model_version: it must be logged"
     assert generated in by_id
 
 

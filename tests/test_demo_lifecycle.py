@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from obsgen import conventions as c
+from obsgen.demo import names as D
 from tests.instrument_helpers import WAIT_SECONDS, demo_process, wait_for
 
 
@@ -17,31 +18,31 @@ def test_live_but_not_ready_while_the_model_loads() -> None:
     with demo_process(MODEL_LOAD_SECONDS="2") as demo:
         demo.wait_live()
         ready = demo.get(c.READINESS_PATH)
-        model = demo.get(c.DEMO_MODEL_PATH)
+        model = demo.get(D.DEMO_MODEL_PATH)
         assert ready.status_code == 503
         assert ready.json()["state"] == "starting"
         assert model.status_code == 200, "/model is the talk's liveness path: it must answer while loading"
         assert model.json()["loaded"] is False
-        assert demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"}).status_code == 503
+        assert demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"}).status_code == 503
 
         demo.wait_ready()
-        assert demo.get(c.DEMO_MODEL_PATH).json()["version"] == 1
-        assert demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"}).json()["label"] == "positive"
+        assert demo.get(D.DEMO_MODEL_PATH).json()["version"] == 1
+        assert demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"}).json()["label"] == "positive"
 
 
 def test_readiness_fails_while_the_model_reloads_and_predict_keeps_answering() -> None:
     with demo_process(MODEL_LOAD_SECONDS="1") as demo:
         demo.wait_ready()
-        accepted = demo.post(c.DEMO_RELOAD_PATH)
+        accepted = demo.post(D.DEMO_RELOAD_PATH)
         assert accepted.status_code == 202
         ready = demo.get(c.READINESS_PATH)
         assert (ready.status_code, ready.json()["state"]) == (503, "reloading")
         assert demo.get(c.LIVENESS_PATH).status_code == 200
-        assert demo.get(c.DEMO_PREDICT_PATH, params={"text": "fine"}).status_code == 200
-        assert demo.post(c.DEMO_RELOAD_PATH).status_code == 409, "a second reload while reloading is refused"
+        assert demo.get(D.DEMO_PREDICT_PATH, params={"text": "fine"}).status_code == 200
+        assert demo.post(D.DEMO_RELOAD_PATH).status_code == 409, "a second reload while reloading is refused"
 
         demo.wait_ready()
-        assert demo.get(c.DEMO_MODEL_PATH).json()["version"] == 2
+        assert demo.get(D.DEMO_MODEL_PATH).json()["version"] == 2
 
 
 def test_sigterm_fails_readiness_serves_through_the_delay_then_drains_and_exits_0() -> None:
@@ -53,7 +54,7 @@ def test_sigterm_fails_readiness_serves_through_the_delay_then_drains_and_exits_
         def slow_request() -> None:
             try:
                 response = httpx.get(
-                    f"{demo.url}{c.DEMO_PREDICT_PATH}?text=ok&delay_ms={slow_ms}", timeout=20
+                    f"{demo.url}{D.DEMO_PREDICT_PATH}?text=ok&delay_ms={slow_ms}", timeout=20
                 )
                 slow["status"] = response.status_code
             except httpx.HTTPError as exc:  # pragma: no cover - the failure being tested for
@@ -71,7 +72,7 @@ def test_sigterm_fails_readiness_serves_through_the_delay_then_drains_and_exits_
             lambda: (r := demo.try_get(c.READINESS_PATH)) is not None and r.status_code == 503 and r, "503"
         )
         assert ready.json()["state"] == "draining"
-        during = demo.try_get(f"{c.DEMO_PREDICT_PATH}?text=good")
+        during = demo.try_get(f"{D.DEMO_PREDICT_PATH}?text=good")
         assert during is not None and during.status_code == 200, "requests must be served during the delay"
         assert during.headers.get("connection") == "close", (
             "keep-alive clients are told to reconnect elsewhere"
@@ -96,7 +97,7 @@ def test_sigterm_fails_readiness_serves_through_the_delay_then_drains_and_exits_
 def test_exits_0_on_sigterm_with_no_traffic_and_logs_only_json() -> None:
     with demo_process(SERVICE_NAME="pay", ENVIRONMENT="staging") as demo:
         demo.wait_ready()
-        demo.get(c.DEMO_PREDICT_PATH, params={"text": "x"})
+        demo.get(D.DEMO_PREDICT_PATH, params={"text": "x"})
         demo.terminate()
         assert demo.proc.wait(WAIT_SECONDS) == 0
         records = demo.log_lines()
@@ -119,7 +120,7 @@ def test_a_request_during_shutdown_delay_is_not_refused_by_new_connections() -> 
         started = time.monotonic()
         statuses = []
         while time.monotonic() - started < 0.5:
-            response = demo.try_get(c.DEMO_MODEL_PATH)
+            response = demo.try_get(D.DEMO_MODEL_PATH)
             statuses.append(None if response is None else response.status_code)
         assert statuses and set(statuses) == {200}
         assert demo.proc.wait(WAIT_SECONDS) == 0

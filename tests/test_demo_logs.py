@@ -5,14 +5,15 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from obsgen import conventions as c
+from obsgen.demo import names as D
 from tests.instrument_helpers import WAIT_SECONDS, ForwardListener, demo_process, free_port, wait_for
 
 
 def test_log_level_warning_hides_info_lines_but_keeps_failed_requests() -> None:
     with demo_process(LOG_LEVEL="WARNING", ERROR_RATE="1") as demo:
         demo.wait_ready()
-        assert demo.get(c.DEMO_MODEL_PATH).status_code == 200
-        assert demo.get(c.DEMO_PREDICT_PATH, params={"text": "x"}).status_code == 500
+        assert demo.get(D.DEMO_MODEL_PATH).status_code == 200
+        assert demo.get(D.DEMO_PREDICT_PATH, params={"text": "x"}).status_code == 500
         demo.terminate()
         assert demo.proc.wait(WAIT_SECONDS) == 0
         records = demo.log_lines()
@@ -27,7 +28,7 @@ def test_log_level_warning_hides_info_lines_but_keeps_failed_requests() -> None:
 def test_log_level_debug_shows_debug_lines() -> None:
     with demo_process(LOG_LEVEL="debug") as demo:
         demo.wait_ready()
-        demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"})
+        demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"})
         wait_for(
             lambda: any(
                 r[c.LOG_LEVEL_FIELD] == "debug" and r[c.LOG_MESSAGE] == "predicted" for r in demo.log_lines()
@@ -43,7 +44,7 @@ def test_log_records_reach_a_fluentd_forward_listener_with_their_fields() -> Non
             FLUENTD_HOST="127.0.0.1", FLUENTD_PORT=str(listener.port), SERVICE_NAME="demo", ENVIRONMENT="ci"
         ) as demo:
             demo.wait_ready()
-            demo.get(c.DEMO_PREDICT_PATH, params={"text": "good"}, headers={c.REQUEST_ID_HEADER: "fwd-1"})
+            demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"}, headers={c.REQUEST_ID_HEADER: "fwd-1"})
 
             def forwarded() -> tuple[str, object, dict[str, object]] | None:
                 hits = [m for m in listener.snapshot() if m[2].get(c.LOG_REQUEST_ID) == "fwd-1"]
@@ -54,7 +55,7 @@ def test_log_records_reach_a_fluentd_forward_listener_with_their_fields() -> Non
             assert isinstance(timestamp, int) and timestamp > 0
             assert record[c.LOG_SERVICE] == "demo"
             assert record[c.LOG_ENVIRONMENT] == "ci"
-            assert record[c.LOG_ROUTE] == c.DEMO_PREDICT_PATH
+            assert record[c.LOG_ROUTE] == D.DEMO_PREDICT_PATH
             assert record[c.LOG_STATUS] == 200
             assert record[c.LOG_METHOD] == "GET"
             assert record[c.LOG_MESSAGE] == c.ACCESS_LOG_MESSAGE
@@ -67,7 +68,7 @@ def test_log_records_reach_a_fluentd_forward_listener_with_their_fields() -> Non
 def test_fluentd_unreachable_changes_nothing_for_clients() -> None:
     with demo_process(FLUENTD_HOST="127.0.0.1", FLUENTD_PORT=str(free_port())) as demo:
         demo.wait_ready()
-        statuses = [demo.get(c.DEMO_PREDICT_PATH, params={"text": f"n{i}"}).status_code for i in range(50)]
+        statuses = [demo.get(D.DEMO_PREDICT_PATH, params={"text": f"n{i}"}).status_code for i in range(50)]
         assert statuses == [200] * 50
         assert demo.get(c.READINESS_PATH).status_code == 200
         families = {f.name for f in text_string_to_metric_families(demo.get(c.METRICS_PATH).text)}

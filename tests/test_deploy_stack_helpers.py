@@ -134,6 +134,7 @@ def test_the_fault_schedule_refuses_to_run_without_targets() -> None:
 
 def test_the_helpers_use_the_conventional_path_and_port() -> None:
     from obsgen import conventions as C
+    from obsgen.demo import names as D
 
-    assert fault_schedule.FAULTS_PATH == C.DEMO_FAULTS_PATH
+    assert fault_schedule.FAULTS_PATH == D.DEMO_FAULTS_PATH
     assert webhook.DEFAULT_PORT == C.WEBHOOK_PORT

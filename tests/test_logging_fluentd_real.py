@@ -23,6 +23,7 @@ import pytest
 from fluent.sender import FluentSender
 
 from obsgen import conventions as C
+from obsgen.demo import names as D
 from obsgen.generate.artifacts import serialise
 from obsgen.generate.logging import elasticsearch, fluentd
 from obsgen.model import Catalog
@@ -178,7 +179,7 @@ def test_the_demos_lines_arrive_once_in_each_store_with_labels_index_and_mapped_
     ) as demo:
         demo.wait_ready()
         for request_id in ids:
-            demo.get(C.DEMO_PREDICT_PATH, params={"text": "good"}, headers={C.REQUEST_ID_HEADER: request_id})
+            demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"}, headers={C.REQUEST_ID_HEADER: request_id})
         written = [r for r in demo.log_lines() if r.get(C.LOG_REQUEST_ID) in ids]
         assert {r[C.LOG_REQUEST_ID] for r in written} == set(ids)
 

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from obsgen import conventions as c
+from obsgen.demo import names as D
 from obsgen.demo.model import ModelStore
 from obsgen.demo.settings import MAX_FAULT_LATENCY_MS, DemoSettings
 from obsgen.instrument import InstrumentMiddleware, Lifecycle, State, instrument, set_log_fields
@@ -110,7 +111,7 @@ class Demo:
         if model is None:
             set_log_fields(error_code=ERROR_NOT_LOADED)
             return JSONResponse({"error": "model not loaded yet"}, status_code=503)
-        set_log_fields(**{c.LOG_MODEL_VERSION: model.version})
+        set_log_fields(**{D.LOG_MODEL_VERSION: model.version})
         if self.faults.error_rate > 0 and self.random.random() < self.faults.error_rate:
             set_log_fields(error_code=ERROR_INJECTED)
             return JSONResponse({"error": "injected fault"}, status_code=500)
@@ -170,12 +171,12 @@ class Demo:
 
     def routes(self) -> list[Route]:
         routes = [
-            Route(c.DEMO_PREDICT_PATH, self.predict, methods=["GET", "POST"]),
-            Route(c.DEMO_MODEL_PATH, self.model, methods=["GET"]),
-            Route(c.DEMO_RELOAD_PATH, self.reload, methods=["POST"]),
+            Route(D.DEMO_PREDICT_PATH, self.predict, methods=["GET", "POST"]),
+            Route(D.DEMO_MODEL_PATH, self.model, methods=["GET"]),
+            Route(D.DEMO_RELOAD_PATH, self.reload, methods=["POST"]),
         ]
         if self.settings.faults_enabled:
-            routes.append(Route(c.DEMO_FAULTS_PATH, self.faults_endpoint, methods=["GET", "POST"]))
+            routes.append(Route(D.DEMO_FAULTS_PATH, self.faults_endpoint, methods=["GET", "POST"]))
         return routes
 
 

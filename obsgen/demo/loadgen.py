@@ -28,6 +28,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from obsgen import conventions as c
+from obsgen.demo import names as D
 
 _SENTENCES: Final = (
     "great release fast and stable",
@@ -47,9 +48,9 @@ class RequestKind:
 
 #: The names ``--mix`` accepts.
 KINDS: Final = {
-    "predict": RequestKind("POST", c.DEMO_PREDICT_PATH, True),
-    "predict_get": RequestKind("GET", c.DEMO_PREDICT_PATH, False),
-    "model": RequestKind("GET", c.DEMO_MODEL_PATH, False),
+    "predict": RequestKind("POST", D.DEMO_PREDICT_PATH, True),
+    "predict_get": RequestKind("GET", D.DEMO_PREDICT_PATH, False),
+    "model": RequestKind("GET", D.DEMO_MODEL_PATH, False),
 }
 DEFAULT_MIX: Final = "predict=8,predict_get=1,model=1"
 
@@ -81,7 +82,7 @@ def build_request(kind: RequestKind, host: str, text: str) -> bytes:
         )
         return head.encode() + body
     path = kind.path
-    if kind.path == c.DEMO_PREDICT_PATH:
+    if kind.path == D.DEMO_PREDICT_PATH:
         path = f"{path}?text={text.replace(' ', '+')}"
     return f"{kind.method} {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
 

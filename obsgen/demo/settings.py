@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from obsgen import conventions as c
+from obsgen.demo import names as D
 from obsgen.instrument.server import ServerSettings
 
 
@@ -36,7 +37,7 @@ MAX_FAULT_LATENCY_MS: Final = 60_000.0
 class DemoSettings:
     service: str = c.DEFAULT_SERVICE_NAME
     environment: str = c.DEFAULT_ENVIRONMENT
-    model_load_seconds: float = c.DEFAULT_MODEL_LOAD_SECONDS
+    model_load_seconds: float = D.DEFAULT_MODEL_LOAD_SECONDS
     error_rate: float = 0.0
     extra_latency_ms: float = 0.0
     #: Fault injection is off unless DEMO_FAULTS=enabled: /admin/faults does not even exist then.
@@ -48,18 +49,18 @@ class DemoSettings:
         """Settings from SERVICE_NAME, ENVIRONMENT, MODEL_LOAD_SECONDS, DEMO_FAULTS, ERROR_RATE, EXTRA_LATENCY_MS,
         PORT, SHUTDOWN_*."""
         env = os.environ if environ is None else environ
-        faults_enabled = env.get(c.ENV_DEMO_FAULTS, "").strip() == c.DEMO_FAULTS_ENABLED
-        error_rate = _float(env, c.ENV_ERROR_RATE, 0.0, 0.0, 1.0)
-        extra_latency_ms = _float(env, c.ENV_EXTRA_LATENCY_MS, 0.0, 0.0, MAX_FAULT_LATENCY_MS)
+        faults_enabled = env.get(D.ENV_DEMO_FAULTS, "").strip() == D.DEMO_FAULTS_ENABLED
+        error_rate = _float(env, D.ENV_ERROR_RATE, 0.0, 0.0, 1.0)
+        extra_latency_ms = _float(env, D.ENV_EXTRA_LATENCY_MS, 0.0, 0.0, MAX_FAULT_LATENCY_MS)
         if (error_rate or extra_latency_ms) and not faults_enabled:
             raise ValueError(
-                f"{c.ENV_ERROR_RATE}/{c.ENV_EXTRA_LATENCY_MS} inject faults, which are off: "
-                f"set {c.ENV_DEMO_FAULTS}={c.DEMO_FAULTS_ENABLED} to allow them (never in production)"
+                f"{D.ENV_ERROR_RATE}/{D.ENV_EXTRA_LATENCY_MS} inject faults, which are off: "
+                f"set {D.ENV_DEMO_FAULTS}={D.DEMO_FAULTS_ENABLED} to allow them (never in production)"
             )
         return cls(
             service=env.get(c.ENV_SERVICE_NAME, "").strip() or c.DEFAULT_SERVICE_NAME,
             environment=env.get(c.ENV_ENVIRONMENT, "").strip() or c.DEFAULT_ENVIRONMENT,
-            model_load_seconds=_float(env, c.ENV_MODEL_LOAD_SECONDS, c.DEFAULT_MODEL_LOAD_SECONDS, 0.0),
+            model_load_seconds=_float(env, D.ENV_MODEL_LOAD_SECONDS, D.DEFAULT_MODEL_LOAD_SECONDS, 0.0),
             error_rate=error_rate,
             extra_latency_ms=extra_latency_ms,
             faults_enabled=faults_enabled,

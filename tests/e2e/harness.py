@@ -26,6 +26,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from obsgen import conventions as C
+from obsgen.demo import names as D
 from tests.instrument_helpers import free_port, json_lines, wait_for
 
 T = TypeVar("T")
@@ -141,10 +142,10 @@ class DemoInstance(Process):
                 C.ENV_PORT: str(self.port),
                 C.ENV_SERVICE_NAME: "demo",
                 C.ENV_ENVIRONMENT: "e2e",
-                C.ENV_MODEL_LOAD_SECONDS: "0.2",
+                D.ENV_MODEL_LOAD_SECONDS: "0.2",
                 C.ENV_SHUTDOWN_DELAY: "1",
                 C.ENV_SHUTDOWN_GRACE: "10",
-                C.ENV_DEMO_FAULTS: C.DEMO_FAULTS_ENABLED,
+                D.ENV_DEMO_FAULTS: D.DEMO_FAULTS_ENABLED,
             }
         )
         full_env.update(env)
@@ -159,7 +160,7 @@ class DemoInstance(Process):
 
     def set_error_rate(self, rate: float) -> None:
         """Fault injection at runtime: the same switch as ERROR_RATE, without a restart."""
-        response = httpx.post(self.url + C.DEMO_FAULTS_PATH, json={"error_rate": rate}, timeout=5)
+        response = httpx.post(self.url + D.DEMO_FAULTS_PATH, json={"error_rate": rate}, timeout=5)
         assert response.status_code == 200, response.text
         assert response.json()["error_rate"] == rate
 

@@ -16,6 +16,7 @@ import json
 import pytest
 
 from obsgen import conventions as C
+from obsgen.demo import names as D
 
 from .conftest import Stack
 from .harness import DemoInstance, log_problems, mapping_problems, wait_for
@@ -39,6 +40,6 @@ def test_each_instance_writes_json_lines_with_the_pipeline_fields(stack: Stack) 
         mismatched = mapping_problems(records, mapping["properties"])
         assert not mismatched, f"{demo.name}:\n" + "\n".join(mismatched)
         urls = {r[C.LOG_URL] for r in records if r.get(C.LOG_LOGGER) == C.ACCESS_LOGGER}
-        assert any(u.startswith(C.DEMO_PREDICT_PATH) for u in urls), (
+        assert any(u.startswith(D.DEMO_PREDICT_PATH) for u in urls), (
             f"{demo.name}: no /predict in {sorted(urls)[:5]}"
         )

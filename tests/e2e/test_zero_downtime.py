@@ -16,6 +16,7 @@ import signal
 import pytest
 
 from obsgen import conventions as C
+from obsgen.demo import names as D
 
 from .conftest import REPO, BalancedPair
 from .harness import LOOPBACK, LoadClient, log_problems, mapping_problems
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.e2e
 ROUNDS = 3
 #: Requests per second through HAProxy: enough that every restart happens under load.
 RPS = 100
-PATH = f"{C.DEMO_PREDICT_PATH}?text=steady+load"
+PATH = f"{D.DEMO_PREDICT_PATH}?text=steady+load"
 
 
 def _rolling_restarts(pair: BalancedPair, sig: signal.Signals, rounds: int) -> tuple[LoadClient, list[int]]:

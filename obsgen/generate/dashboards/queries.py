@@ -22,6 +22,7 @@ from datetime import timedelta
 from obsgen import conventions as C
 from obsgen import promql as Q
 from obsgen.model import SLO, Resource, Service
+from obsgen.sli import exporters as X
 from obsgen.sli.model import Ratio
 
 #: Grafana's rate window: at least four scrape intervals, grows with the step.
@@ -207,11 +208,11 @@ def _rate_by(by: tuple[str, ...], metric: str, resource: Resource, *extra: Q.Mat
 
 
 _BY_INSTANCE = (C.LABEL_INSTANCE,)
-_BY_DEVICE = (C.LABEL_INSTANCE, C.LABEL_DEVICE)
+_BY_DEVICE = (C.LABEL_INSTANCE, X.LABEL_DEVICE)
 
 
 def _idle(resource: Resource) -> str:
-    return _sel(C.NODE_CPU_SECONDS_TOTAL, resource, Q.eq(C.LABEL_MODE, C.NODE_CPU_IDLE_MODE))
+    return _sel(X.NODE_CPU_SECONDS_TOTAL, resource, Q.eq(X.LABEL_MODE, X.NODE_CPU_IDLE_MODE))
 
 
 def node_cpu_utilization(resource: Resource) -> str:
@@ -221,22 +222,22 @@ def node_cpu_utilization(resource: Resource) -> str:
 
 def node_cpu_load_per_cpu(resource: Resource) -> str:
     """1-minute load average per CPU: above 1 means runnable threads wait."""
-    return f"{Q.sum_by(_BY_INSTANCE, _sel(C.NODE_LOAD1, resource))} / count by (instance) ({_idle(resource)})"
+    return f"{Q.sum_by(_BY_INSTANCE, _sel(X.NODE_LOAD1, resource))} / count by (instance) ({_idle(resource)})"
 
 
 def node_cpu_pressure(resource: Resource) -> str:
     """Share of time some task waited for a CPU (PSI, Linux >= 4.20)."""
-    return _rate_by(_BY_INSTANCE, C.NODE_PRESSURE_CPU_WAITING_SECONDS_TOTAL, resource)
+    return _rate_by(_BY_INSTANCE, X.NODE_PRESSURE_CPU_WAITING_SECONDS_TOTAL, resource)
 
 
 def node_memory_utilization(resource: Resource) -> str:
-    available = Q.sum_by(_BY_INSTANCE, _sel(C.NODE_MEMORY_MEMAVAILABLE_BYTES, resource))
-    total = Q.sum_by(_BY_INSTANCE, _sel(C.NODE_MEMORY_MEMTOTAL_BYTES, resource))
+    available = Q.sum_by(_BY_INSTANCE, _sel(X.NODE_MEMORY_MEMAVAILABLE_BYTES, resource))
+    total = Q.sum_by(_BY_INSTANCE, _sel(X.NODE_MEMORY_MEMTOTAL_BYTES, resource))
     return f"1 - {available} / {total}"
 
 
 def node_memory_major_faults(resource: Resource) -> str:
-    return _rate_by(_BY_INSTANCE, C.NODE_VMSTAT_PGMAJFAULT, resource)
+    return _rate_by(_BY_INSTANCE, X.NODE_VMSTAT_PGMAJFAULT, resource)
 
 
 def node_swap_pages(resource: Resource, metric: str) -> str:
@@ -244,7 +245,7 @@ def node_swap_pages(resource: Resource, metric: str) -> str:
 
 
 def node_oom_kills(resource: Resource) -> str:
-    return Q.sum_by(_BY_INSTANCE, Q.increase(_sel(C.NODE_VMSTAT_OOM_KILL, resource), RATE_INTERVAL))
+    return Q.sum_by(_BY_INSTANCE, Q.increase(_sel(X.NODE_VMSTAT_OOM_KILL, resource), RATE_INTERVAL))
 
 
 def node_memory_ecc_errors(resource: Resource, metric: str) -> str:
@@ -253,35 +254,35 @@ def node_memory_ecc_errors(resource: Resource, metric: str) -> str:
 
 def node_disk_busy(resource: Resource) -> str:
     """Share of time each disk was busy with I/O."""
-    return _rate_by(_BY_DEVICE, C.NODE_DISK_IO_TIME_SECONDS_TOTAL, resource)
+    return _rate_by(_BY_DEVICE, X.NODE_DISK_IO_TIME_SECONDS_TOTAL, resource)
 
 
 def node_disk_queue(resource: Resource) -> str:
     """Average number of I/Os in flight per disk (weighted I/O time)."""
-    return _rate_by(_BY_DEVICE, C.NODE_DISK_IO_TIME_WEIGHTED_SECONDS_TOTAL, resource)
+    return _rate_by(_BY_DEVICE, X.NODE_DISK_IO_TIME_WEIGHTED_SECONDS_TOTAL, resource)
 
 
 def _real_filesystems() -> Q.Matcher:
-    return Q.not_re_match(C.LABEL_FSTYPE, C.NODE_PSEUDO_FSTYPES)
+    return Q.not_re_match(X.LABEL_FSTYPE, X.NODE_PSEUDO_FSTYPES)
 
 
 def node_filesystem_used(resource: Resource) -> str:
-    by = (C.LABEL_INSTANCE, C.LABEL_MOUNTPOINT)
-    avail = Q.sum_by(by, _sel(C.NODE_FILESYSTEM_AVAIL_BYTES, resource, _real_filesystems()))
-    size = Q.sum_by(by, _sel(C.NODE_FILESYSTEM_SIZE_BYTES, resource, _real_filesystems()))
+    by = (C.LABEL_INSTANCE, X.LABEL_MOUNTPOINT)
+    avail = Q.sum_by(by, _sel(X.NODE_FILESYSTEM_AVAIL_BYTES, resource, _real_filesystems()))
+    size = Q.sum_by(by, _sel(X.NODE_FILESYSTEM_SIZE_BYTES, resource, _real_filesystems()))
     return f"1 - {avail} / {size}"
 
 
 def node_filesystem_errors(resource: Resource) -> str:
     """Filesystems node_exporter could not stat (1 = error)."""
     return Q.sum_by(
-        (C.LABEL_INSTANCE, C.LABEL_MOUNTPOINT),
-        _sel(C.NODE_FILESYSTEM_DEVICE_ERROR, resource, _real_filesystems()),
+        (C.LABEL_INSTANCE, X.LABEL_MOUNTPOINT),
+        _sel(X.NODE_FILESYSTEM_DEVICE_ERROR, resource, _real_filesystems()),
     )
 
 
 def _not_loopback() -> Q.Matcher:
-    return Q.Matcher(C.LABEL_DEVICE, "!=", C.NODE_LOOPBACK_DEVICE)
+    return Q.Matcher(X.LABEL_DEVICE, "!=", X.NODE_LOOPBACK_DEVICE)
 
 
 def node_network(resource: Resource, metric: str) -> str:
@@ -292,11 +293,11 @@ def node_network(resource: Resource, metric: str) -> str:
 # --- USE: containers (cAdvisor) ----------------------------------------------------------
 
 #: Standalone cAdvisor fills ``name``, the kubelet's ``container``: group by both.
-_BY_CONTAINER = (C.LABEL_INSTANCE, C.CADVISOR_NAME_LABEL, C.CADVISOR_CONTAINER_LABEL)
+_BY_CONTAINER = (C.LABEL_INSTANCE, X.CADVISOR_NAME_LABEL, X.CADVISOR_CONTAINER_LABEL)
 
 
 def _in_container() -> Q.Matcher:
-    return Q.Matcher(C.CADVISOR_IMAGE_LABEL, "!=", "")
+    return Q.Matcher(X.CADVISOR_IMAGE_LABEL, "!=", "")
 
 
 def container_rate(resource: Resource, metric: str, *extra: Q.Matcher) -> str:
@@ -310,26 +311,26 @@ def container_gauge(resource: Resource, metric: str) -> str:
 
 def container_cpu_throttled(resource: Resource) -> str:
     """Share of CFS periods in which the container was throttled (only containers with a CPU limit)."""
-    throttled = container_rate(resource, C.CONTAINER_CPU_CFS_THROTTLED_PERIODS_TOTAL)
-    periods = container_rate(resource, C.CONTAINER_CPU_CFS_PERIODS_TOTAL)
+    throttled = container_rate(resource, X.CONTAINER_CPU_CFS_THROTTLED_PERIODS_TOTAL)
+    periods = container_rate(resource, X.CONTAINER_CPU_CFS_PERIODS_TOTAL)
     return f"{throttled} / ({periods} > 0)"
 
 
 def container_memory_of_limit(resource: Resource) -> str:
     """Working set as a share of the memory limit (only containers with a limit)."""
-    working = container_gauge(resource, C.CONTAINER_MEMORY_WORKING_SET_BYTES)
-    limit = container_gauge(resource, C.CONTAINER_SPEC_MEMORY_LIMIT_BYTES)
+    working = container_gauge(resource, X.CONTAINER_MEMORY_WORKING_SET_BYTES)
+    limit = container_gauge(resource, X.CONTAINER_SPEC_MEMORY_LIMIT_BYTES)
     return f"{working} / ({limit} > 0)"
 
 
 def container_major_faults(resource: Resource) -> str:
     return container_rate(
-        resource, C.CONTAINER_MEMORY_FAILURES_TOTAL, Q.eq(C.LABEL_FAILURE_TYPE, C.CADVISOR_PGMAJFAULT)
+        resource, X.CONTAINER_MEMORY_FAILURES_TOTAL, Q.eq(X.LABEL_FAILURE_TYPE, X.CADVISOR_PGMAJFAULT)
     )
 
 
 def container_oom_events(resource: Resource) -> str:
     return Q.sum_by(
         _BY_CONTAINER,
-        Q.increase(_sel(C.CONTAINER_OOM_EVENTS_TOTAL, resource, _in_container()), RATE_INTERVAL),
+        Q.increase(_sel(X.CONTAINER_OOM_EVENTS_TOTAL, resource, _in_container()), RATE_INTERVAL),
     )

@@ -19,6 +19,7 @@ from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
 from obsgen.model import Resource
+from obsgen.sli import exporters as X
 
 PERCENT = "percentunit"
 BYTES_PER_SECOND = "Bps"
@@ -83,13 +84,13 @@ def _node_rows(r: Resource) -> list[P.Row]:
                 "1 - MemAvailable / MemTotal: memory not reclaimable without swapping.", max_value=1),
             _ts("Memory: saturation (paging)", [
                 Query(q.node_memory_major_faults(r), f"{inst} major faults"),
-                Query(q.node_swap_pages(r, C.NODE_VMSTAT_PSWPIN), f"{inst} swap in"),
-                Query(q.node_swap_pages(r, C.NODE_VMSTAT_PSWPOUT), f"{inst} swap out"),
+                Query(q.node_swap_pages(r, X.NODE_VMSTAT_PSWPIN), f"{inst} swap in"),
+                Query(q.node_swap_pages(r, X.NODE_VMSTAT_PSWPOUT), f"{inst} swap out"),
             ], PER_SECOND, "Major page faults and pages swapped per second: memory pressure forcing disk I/O."),
             _ts("Memory: errors", [
                 Query(q.node_oom_kills(r), f"{inst} OOM kills"),
-                Query(q.node_memory_ecc_errors(r, C.NODE_EDAC_CORRECTABLE_ERRORS_TOTAL), f"{inst} ECC corrected"),
-                Query(q.node_memory_ecc_errors(r, C.NODE_EDAC_UNCORRECTABLE_ERRORS_TOTAL),
+                Query(q.node_memory_ecc_errors(r, X.NODE_EDAC_CORRECTABLE_ERRORS_TOTAL), f"{inst} ECC corrected"),
+                Query(q.node_memory_ecc_errors(r, X.NODE_EDAC_UNCORRECTABLE_ERRORS_TOTAL),
                       f"{inst} ECC uncorrected"),
             ], "short", "OOM kills and ECC memory errors (EDAC; absent on most VMs) per interval."),
         ]),
@@ -106,16 +107,16 @@ def _node_rows(r: Resource) -> list[P.Row]:
         ]),
         P.even(8, [
             _ts("Network: utilization", [
-                Query(q.node_network(r, C.NODE_NETWORK_RECEIVE_BYTES_TOTAL), f"{dev} in"),
-                Query(q.node_network(r, C.NODE_NETWORK_TRANSMIT_BYTES_TOTAL), f"{dev} out"),
+                Query(q.node_network(r, X.NODE_NETWORK_RECEIVE_BYTES_TOTAL), f"{dev} in"),
+                Query(q.node_network(r, X.NODE_NETWORK_TRANSMIT_BYTES_TOTAL), f"{dev} out"),
             ], BYTES_PER_SECOND, "Bytes per second per interface (loopback excluded)."),
             _ts("Network: saturation (drops)", [
-                Query(q.node_network(r, C.NODE_NETWORK_RECEIVE_DROP_TOTAL), f"{dev} in"),
-                Query(q.node_network(r, C.NODE_NETWORK_TRANSMIT_DROP_TOTAL), f"{dev} out"),
+                Query(q.node_network(r, X.NODE_NETWORK_RECEIVE_DROP_TOTAL), f"{dev} in"),
+                Query(q.node_network(r, X.NODE_NETWORK_TRANSMIT_DROP_TOTAL), f"{dev} out"),
             ], PER_SECOND, "Packets dropped per second: queues overflowing."),
             _ts("Network: errors", [
-                Query(q.node_network(r, C.NODE_NETWORK_RECEIVE_ERRS_TOTAL), f"{dev} in"),
-                Query(q.node_network(r, C.NODE_NETWORK_TRANSMIT_ERRS_TOTAL), f"{dev} out"),
+                Query(q.node_network(r, X.NODE_NETWORK_RECEIVE_ERRS_TOTAL), f"{dev} in"),
+                Query(q.node_network(r, X.NODE_NETWORK_TRANSMIT_ERRS_TOTAL), f"{dev} out"),
             ], PER_SECOND, "Receive and transmit errors per second."),
         ]),
     ]
@@ -125,11 +126,11 @@ def _container_rows(r: Resource) -> list[P.Row]:
     ctr = "{{name}}{{container}}"
     return [
         P.even(4, [
-            P.stat("CPU cores used", [Query(f"sum({q.container_rate(r, C.CONTAINER_CPU_USAGE_SECONDS_TOTAL)})",
+            P.stat("CPU cores used", [Query(f"sum({q.container_rate(r, X.CONTAINER_CPU_USAGE_SECONDS_TOTAL)})",
                                             "all containers")],
                    unit="short", decimals=2, sparkline=True, description="CPU cores used by all containers."),
             P.stat("Memory working set",
-                   [Query(f"sum({q.container_gauge(r, C.CONTAINER_MEMORY_WORKING_SET_BYTES)})", "all containers")],
+                   [Query(f"sum({q.container_gauge(r, X.CONTAINER_MEMORY_WORKING_SET_BYTES)})", "all containers")],
                    unit="bytes", sparkline=True, description="Working set of all containers."),
             P.stat("Most throttled container", [Query(f"max({q.container_cpu_throttled(r)})", "max")],
                    unit=PERCENT, decimals=1, sparkline=True,
@@ -137,13 +138,13 @@ def _container_rows(r: Resource) -> list[P.Row]:
                    description="Highest share of CFS periods throttled (containers with a CPU limit)."),
         ]),
         P.even(8, [
-            _ts("CPU: utilization", [Query(q.container_rate(r, C.CONTAINER_CPU_USAGE_SECONDS_TOTAL), ctr)],
+            _ts("CPU: utilization", [Query(q.container_rate(r, X.CONTAINER_CPU_USAGE_SECONDS_TOTAL), ctr)],
                 "short", "CPU cores used per container.", stacked=True),
             _ts("CPU: saturation (throttling)", [Query(q.container_cpu_throttled(r), ctr)], PERCENT,
                 "Share of CFS periods in which the container hit its CPU limit.", max_value=1),
         ]),
         P.even(8, [
-            _ts("Memory: utilization", [Query(q.container_gauge(r, C.CONTAINER_MEMORY_WORKING_SET_BYTES), ctr)],
+            _ts("Memory: utilization", [Query(q.container_gauge(r, X.CONTAINER_MEMORY_WORKING_SET_BYTES), ctr)],
                 "bytes", "Working set per container (what the OOM killer judges).", stacked=True),
             _ts("Memory: utilization of limit", [Query(q.container_memory_of_limit(r), ctr)], PERCENT,
                 "Working set / memory limit (containers with a limit).", max_value=1,
@@ -155,25 +156,25 @@ def _container_rows(r: Resource) -> list[P.Row]:
         ]),
         P.even(8, [
             _ts("Disk: utilization", [
-                Query(q.container_rate(r, C.CONTAINER_FS_READS_BYTES_TOTAL), f"{ctr} read"),
-                Query(q.container_rate(r, C.CONTAINER_FS_WRITES_BYTES_TOTAL), f"{ctr} write"),
+                Query(q.container_rate(r, X.CONTAINER_FS_READS_BYTES_TOTAL), f"{ctr} read"),
+                Query(q.container_rate(r, X.CONTAINER_FS_WRITES_BYTES_TOTAL), f"{ctr} write"),
             ], BYTES_PER_SECOND, "Bytes read and written per second per container."),
             _ts("Disk: saturation (queue)",
-                [Query(q.container_rate(r, C.CONTAINER_FS_IO_TIME_WEIGHTED_SECONDS_TOTAL), ctr)], PER_SECOND,
+                [Query(q.container_rate(r, X.CONTAINER_FS_IO_TIME_WEIGHTED_SECONDS_TOTAL), ctr)], PER_SECOND,
                 "Average I/Os in flight per container (weighted I/O time)."),
         ]),
         P.even(8, [
             _ts("Network: utilization", [
-                Query(q.container_rate(r, C.CONTAINER_NETWORK_RECEIVE_BYTES_TOTAL), f"{ctr} in"),
-                Query(q.container_rate(r, C.CONTAINER_NETWORK_TRANSMIT_BYTES_TOTAL), f"{ctr} out"),
+                Query(q.container_rate(r, X.CONTAINER_NETWORK_RECEIVE_BYTES_TOTAL), f"{ctr} in"),
+                Query(q.container_rate(r, X.CONTAINER_NETWORK_TRANSMIT_BYTES_TOTAL), f"{ctr} out"),
             ], BYTES_PER_SECOND, "Bytes per second per container."),
             _ts("Network: saturation (drops)", [
-                Query(q.container_rate(r, C.CONTAINER_NETWORK_RECEIVE_PACKETS_DROPPED_TOTAL), f"{ctr} in"),
-                Query(q.container_rate(r, C.CONTAINER_NETWORK_TRANSMIT_PACKETS_DROPPED_TOTAL), f"{ctr} out"),
+                Query(q.container_rate(r, X.CONTAINER_NETWORK_RECEIVE_PACKETS_DROPPED_TOTAL), f"{ctr} in"),
+                Query(q.container_rate(r, X.CONTAINER_NETWORK_TRANSMIT_PACKETS_DROPPED_TOTAL), f"{ctr} out"),
             ], PER_SECOND, "Packets dropped per second."),
             _ts("Network: errors", [
-                Query(q.container_rate(r, C.CONTAINER_NETWORK_RECEIVE_ERRORS_TOTAL), f"{ctr} in"),
-                Query(q.container_rate(r, C.CONTAINER_NETWORK_TRANSMIT_ERRORS_TOTAL), f"{ctr} out"),
+                Query(q.container_rate(r, X.CONTAINER_NETWORK_RECEIVE_ERRORS_TOTAL), f"{ctr} in"),
+                Query(q.container_rate(r, X.CONTAINER_NETWORK_TRANSMIT_ERRORS_TOTAL), f"{ctr} out"),
             ], PER_SECOND, "Receive and transmit errors per second."),
         ]),
     ]

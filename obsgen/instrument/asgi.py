@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 from obsgen.instrument.core import Observer
 from obsgen.instrument.fluent import forwarder_from_env
 from obsgen.instrument.lifecycle import Lifecycle

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Final
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 from obsgen.instrument.lifecycle import Lifecycle
 from obsgen.instrument.logs import AccessLog, RequestContext, enter_request, exit_request, request_id_from
 from obsgen.instrument.metrics import HttpMetrics

@@ -24,7 +24,7 @@ import msgpack
 import orjson
 from fluent.sender import FluentSender
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 from obsgen.instrument.logs import LineSink
 
 __all__ = ["FluentForwarder", "forwarder_from_env"]

@@ -13,7 +13,7 @@ import enum
 import threading
 from collections.abc import Callable, Iterator
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 
 __all__ = ["Lifecycle", "State"]
 

@@ -22,7 +22,7 @@ from typing import IO, Any, Final
 
 import orjson
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 
 __all__ = [
     "AccessLog",

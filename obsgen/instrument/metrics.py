@@ -16,7 +16,7 @@ from typing import Final
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 
 #: Methods counted under their own name; anything else is counted as ``OTHER``
 #: so a client sending made-up methods cannot grow the number of series.

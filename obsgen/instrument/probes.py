@@ -11,7 +11,7 @@ from typing import Final
 
 import orjson
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 from obsgen.instrument.lifecycle import Lifecycle
 from obsgen.instrument.metrics import CONTENT_TYPE_LATEST, HttpMetrics
 

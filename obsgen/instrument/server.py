@@ -31,7 +31,7 @@ from typing import Final
 
 import uvicorn
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 from obsgen.instrument.asgi import ASGIApp
 from obsgen.instrument.lifecycle import Lifecycle
 

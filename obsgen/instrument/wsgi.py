@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
-from obsgen import conventions as c
+from obsgen.conventions import contract as c
 from obsgen.instrument.core import Observer
 from obsgen.instrument.lifecycle import Lifecycle
 from obsgen.instrument.logs import AccessLog

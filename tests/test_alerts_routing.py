@@ -124,7 +124,8 @@ def _strict(schema: Any) -> Any:
 def prometheusrule_schema() -> dict[str, Any]:
     crd = yaml.safe_load(schema_path("crd-prometheusrules.yaml").read_text())
     spec: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    return _strict(copy.deepcopy(spec))
+    strict: dict[str, Any] = _strict(copy.deepcopy(spec))
+    return strict
 
 
 @pytest.mark.parametrize("catalog", [REPO / "catalog.yaml", *sorted(TEST_CATALOGS.glob("alerts-*.yaml"))],

@@ -13,15 +13,11 @@ import jsonschema
 import pytest
 import yaml
 
-try:  # tests/ as a package or as a rootdir of plain modules
-    from tests.conftest import REPO, require_binary, schema_path
-except ImportError:  # pragma: no cover
-    from conftest import REPO, require_binary, schema_path  # type: ignore[no-redef]
-
 from obsgen import conventions as C
 from obsgen import durations
 from obsgen.generate.kubernetes import POD_POLICY
-from obsgen.model import Catalog
+from obsgen.model import Catalog, Resource, Service
+from tests.conftest import REPO, require_binary, schema_path
 
 COMPOSE_FILE = REPO / "docker-compose.yml"
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())
@@ -147,7 +143,7 @@ def test_haproxy_routes_by_readiness_without_retries() -> None:
 
 
 def test_every_catalog_target_is_a_compose_service(example_catalog: Catalog) -> None:
-    entries = [*example_catalog.services, *example_catalog.resources]
+    entries: list[Service | Resource] = [*example_catalog.services, *example_catalog.resources]
     targets = [t for entry in entries for t in entry.targets]
     assert targets
     for target in targets:
@@ -245,7 +241,7 @@ def test_the_fault_schedule_targets_every_demo_replica(example_catalog: Catalog)
 
 
 def _one_shot(name: str) -> bool:
-    return SERVICES[name].get("restart") == "no"
+    return bool(SERVICES[name].get("restart") == "no")
 
 
 def _init_script() -> str:

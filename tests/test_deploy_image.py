@@ -19,12 +19,8 @@ from pathlib import Path
 
 import pytest
 
-try:  # tests/ as a package or as a rootdir of plain modules
-    from tests.conftest import REPO
-except ImportError:  # pragma: no cover
-    from conftest import REPO  # type: ignore[no-redef]
-
 from obsgen import conventions as C
+from tests.conftest import REPO
 
 BASE_IMAGE = os.environ.get("OBSGEN_TEST_BASE_IMAGE", "obsgen-local/python:3.11-bookworm")
 #: What stack/demo/Dockerfile.dockerignore lets into the build context.

@@ -15,15 +15,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-try:  # tests/ as a package or as a rootdir of plain modules
-    from tests.conftest import REPO, catalog_from, schema_path
-except ImportError:  # pragma: no cover
-    from conftest import REPO, catalog_from, schema_path  # type: ignore[no-redef]
-
 from obsgen import conventions as C
 from obsgen.generate import kubernetes as k8s
 from obsgen.generate.artifacts import serialise
 from obsgen.model import Catalog
+from tests.conftest import REPO, catalog_from, schema_path
 
 #: The oldest Kubernetes release still supported upstream when this was written (1.31, Aug 2024).
 KUBERNETES_VERSION = "1.31.0"
@@ -57,6 +53,7 @@ def _one(catalog: Catalog, kind: str, namespace: str) -> Doc:
 
 def _container(deployment: Doc) -> Doc:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert isinstance(container, dict)
     return container
 
 

@@ -10,15 +10,11 @@ import jsonschema
 import pytest
 import yaml
 
-try:  # tests/ as a package or as a rootdir of plain modules
-    from tests.conftest import REPO, catalog_from, require_binary, schema_path
-except ImportError:  # pragma: no cover
-    from conftest import REPO, catalog_from, require_binary, schema_path  # type: ignore[no-redef]
-
 from obsgen import conventions as C
 from obsgen.generate import generate
 from obsgen.generate.prometheus_config import prometheus_config, scrape_targets
 from obsgen.model import Catalog
+from tests.conftest import REPO, catalog_from, require_binary, schema_path
 
 TWO_SERVICES = """
     apiVersion: obsgen/v1

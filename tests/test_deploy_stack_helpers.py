@@ -13,10 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-try:  # tests/ as a package or as a rootdir of plain modules
-    from tests.conftest import REPO
-except ImportError:  # pragma: no cover
-    from conftest import REPO  # type: ignore[no-redef]
+from tests.conftest import REPO
 
 
 def _load(rel: str) -> ModuleType:

@@ -81,12 +81,12 @@ def test_output_does_not_depend_on_hash_seed_or_key_order(tmp_path: Path) -> Non
         other = generate_in_subprocess(reordered, tmp_path / f"seed-{seed}", hash_seed=seed)
         differing = sorted(p for p in first.keys() | other.keys() if first.get(p) != other.get(p))
         if differing:
-            path = differing[0]
+            name = differing[0]
             diff = difflib.unified_diff(
-                first.get(path, b"").decode().splitlines(),
-                other.get(path, b"").decode().splitlines(),
-                f"seed 0, keys as written: {path}",
-                f"seed {seed}, keys reversed: {path}",
+                first.get(name, b"").decode().splitlines(),
+                other.get(name, b"").decode().splitlines(),
+                f"seed 0, keys as written: {name}",
+                f"seed {seed}, keys reversed: {name}",
                 n=1,
                 lineterm="",
             )

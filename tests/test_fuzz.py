@@ -33,7 +33,7 @@ _DEEP = os.environ.get("OBSGEN_FUZZ_EXAMPLES", "").strip()
 FUZZ = settings(
     max_examples=int(_DEEP) if _DEEP else EXAMPLES,
     derandomize=not _DEEP,
-    database=settings.default.database if _DEEP else None,
+    database=settings().database if _DEEP else None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

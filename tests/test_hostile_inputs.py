@@ -32,7 +32,7 @@ Mutation = Callable[[dict[str, Any]], None]
 
 def _set(*path: str | int, value: Any) -> Mutation:
     def mutate(doc: dict[str, Any]) -> None:
-        node = doc
+        node: Any = doc
         for part in path[:-1]:
             node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
         node[path[-1]] = value

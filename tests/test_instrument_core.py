@@ -6,7 +6,7 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -81,7 +81,7 @@ def wsgi_app(registry: CollectorRegistry, lifecycle: Lifecycle) -> InstrumentWSG
     return InstrumentWSGI(app, metrics=HttpMetrics(registry), lifecycle=lifecycle, access_log=AccessLog())
 
 
-def send_asgi(app: Any, requests: list[tuple[str, str, str | None]]) -> list[httpx.Response]:
+def send_asgi(app: Any, requests: Sequence[tuple[str, str, str | None]]) -> list[httpx.Response]:
     async def go() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -90,7 +90,7 @@ def send_asgi(app: Any, requests: list[tuple[str, str, str | None]]) -> list[htt
     return asyncio.run(go())
 
 
-def send_wsgi(app: Any, requests: list[tuple[str, str, str | None]]) -> list[httpx.Response]:
+def send_wsgi(app: Any, requests: Sequence[tuple[str, str, str | None]]) -> list[httpx.Response]:
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://t") as client:
         return [client.request(m, p, headers=_headers(rid)) for m, p, rid in requests]
 
@@ -132,7 +132,7 @@ def access_lines(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 def run_both(
-    requests: list[tuple[str, str, str | None]], stream: io.StringIO, *, draining: bool = False
+    requests: Sequence[tuple[str, str, str | None]], stream: io.StringIO, *, draining: bool = False
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, make, send in (("asgi", asgi_app, send_asgi), ("wsgi", wsgi_app, send_wsgi)):

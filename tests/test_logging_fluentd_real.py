@@ -388,8 +388,11 @@ def test_with_elasticsearch_down_and_its_buffer_full_loki_still_receives_everyth
         for i in range(0, len(markers), 50):
             running.send(TAG, *(_line(m, **{C.LOG_MESSAGE: padding}) for m in markers[i : i + 50]))
             # Loki keeps up with every batch while ES's buffer overflows
+            def batch_in_loki(i: int = i) -> bool:
+                return all(running.loki_lines(m) for m in markers[i : i + 50])
+
             running.fluentd.wait(
-                lambda i=i: all(running.loki_lines(m) for m in markers[i : i + 50]),
+                batch_in_loki,
                 f"Loki to receive records {i}..{i + 49} while Elasticsearch is down with a full buffer",
             )
         running.fluentd.wait(lambda: "dropping oldest chunk" in running.fluentd.log(), "the ES buffer to overflow")

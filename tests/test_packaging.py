@@ -39,7 +39,7 @@ def _requirements(extras: set[str]) -> list[Requirement]:
 def pulled(*extras: str) -> set[str]:
     """Every distribution ``pip install "obsgen[<extras>]"`` installs besides obsgen itself."""
     seen: set[str] = set()
-    todo = [(r, set()) for r in _requirements(set(extras))]
+    todo: list[tuple[Requirement, set[str]]] = [(r, set()) for r in _requirements(set(extras))]
     while todo:
         req, active = todo.pop()
         if req.marker is not None and not any(

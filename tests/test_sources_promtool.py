@@ -528,8 +528,9 @@ def _run(tmp: Path, cat: Catalog, tests: list[dict[str, Any]]) -> subprocess.Com
 def test_preset_alerts_on_the_exporters_real_series(e: Exporter, tmp_path: Path) -> None:
     require_binary("promtool", "prometheus")
     cat = catalog(e)
-    run = _run(tmp_path / "plain", cat, scenarios(e, cat)) if (tmp_path / "plain").mkdir() is None else None
-    assert run is not None and run.returncode == 0, run.stdout + run.stderr if run else ""
+    (tmp_path / "plain").mkdir()
+    run = _run(tmp_path / "plain", cat, scenarios(e, cat))
+    assert run.returncode == 0, run.stdout + run.stderr
     (tmp_path / "grouped").mkdir()
     grouped = _run(tmp_path / "grouped", catalog(e, group_by="group_by: [cluster]"), [group_scenario(e)])
     assert grouped.returncode == 0, grouped.stdout + grouped.stderr

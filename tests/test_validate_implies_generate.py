@@ -68,7 +68,7 @@ hostile_text = st.one_of(
             "UPPER",
         ]
     ),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
 )
 #: error_codes: free text plus the probes of issue 17 (RE2-only syntax, template markers) and valid ones.
 hostile_codes = st.one_of(

@@ -401,7 +401,7 @@ def test_sigterm_before_the_commit_removes_staged_files(tmp_path: Path) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
         return real_write(fd, data)
 
-    os.write = terminating  # type: ignore[assignment]
+    os.write = terminating
     try:
         with pytest.raises(SystemExit) as exited:
             write(out, NEW)

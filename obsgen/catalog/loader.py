@@ -68,14 +68,14 @@ class _NoAliasLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves Parser.peek_event unannotated
             raise yaml.MarkedYAMLError(
                 None,
                 None,
                 "aliases (*name) are not allowed in a catalog; write the value out in full",
                 event.start_mark,
             )
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves Parser.peek_event unannotated
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise yaml.MarkedYAMLError(

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import itertools
 import re
-import re._parser as sre_parse
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # typeshed types the parser under its deprecated public name only; same module.
+    import sre_parse
+else:
+    import re._parser as sre_parse
 
 __all__ = ["examples"]
 
@@ -78,7 +83,7 @@ def examples(pattern: str) -> list[str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "possible set intersection": RE2 has no such syntax
             parsed = sre_parse.parse(_to_python(pattern))
-        return list(dict.fromkeys(itertools.islice(_sequence(list(parsed)), _PER_REGEX)))
+        return list(dict.fromkeys(itertools.islice(_sequence(list(parsed.data)), _PER_REGEX)))
     except (re.error, OverflowError, RecursionError, ValueError):
         return []
 

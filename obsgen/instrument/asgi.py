@@ -45,7 +45,7 @@ def starlette_route(scope: Scope, root_path_before: str) -> str:
     path = getattr(route, "path", None)
     if not isinstance(path, str):
         return c.UNMATCHED_ROUTE
-    root_path = scope.get("root_path", "")
+    root_path: str = scope.get("root_path", "")
     if len(root_path) > len(root_path_before):
         return root_path[len(root_path_before) :] + path
     return path

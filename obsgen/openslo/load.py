@@ -68,7 +68,7 @@ class _SafeLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors and aliases instead of expanding them."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves Parser.peek_event unannotated
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             what = "aliases (*name)" if isinstance(event, yaml.AliasEvent) else "anchors (&name)"
             raise yaml.MarkedYAMLError(

@@ -30,6 +30,8 @@ import yaml
 from obsgen import conventions as C
 from obsgen.catalog import load_catalog_file
 from obsgen.model import Catalog
+from tests.conftest import IN_CI, REPO
+from tests.instrument_helpers import free_port, wait_for
 
 from .harness import (
     LOOPBACK,
@@ -37,15 +39,8 @@ from .harness import (
     DemoInstance,
     Process,
     Webhook,
-    free_port,
     http_status,
-    wait_for,
 )
-
-try:  # tests/ as a package or as a rootdir of plain modules
-    from tests.conftest import IN_CI, REPO
-except ImportError:  # pragma: no cover
-    from conftest import IN_CI, REPO  # type: ignore[no-redef]
 
 CATALOG_FILE = REPO / "tests" / "catalogs" / "e2e.yaml"
 #: Binary -> Debian package that ships it (installed by .ci/run).

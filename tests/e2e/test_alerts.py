@@ -22,9 +22,10 @@ import pytest
 from obsgen import conventions as C
 from obsgen import durations, policy
 from obsgen.model import SLO, Service
+from tests.instrument_helpers import wait_for
 
 from .conftest import Stack
-from .harness import Notification, wait_for
+from .harness import Notification
 
 pytestmark = pytest.mark.e2e
 

@@ -17,13 +17,9 @@ import httpx
 import pytest
 
 from obsgen import conventions as C
+from tests.dashboard_queries import panel_queries
 
 from .conftest import Stack
-
-try:  # tests/ as a package or as a rootdir of plain modules
-    from tests.dashboard_queries import panel_queries
-except ImportError:  # pragma: no cover
-    from dashboard_queries import panel_queries  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,10 @@ import pytest
 
 from obsgen import conventions as C
 from obsgen.demo import names as D
+from tests.instrument_helpers import wait_for
 
 from .conftest import Stack
-from .harness import DemoInstance, log_problems, mapping_problems, wait_for
+from .harness import DemoInstance, log_problems, mapping_problems
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,9 @@ import pytest
 
 from obsgen import conventions as C
 from obsgen.demo import names as D
+from tests.conftest import REPO
 
-from .conftest import REPO, BalancedPair
+from .conftest import BalancedPair
 from .harness import LOOPBACK, LoadClient, log_problems, mapping_problems
 
 pytestmark = pytest.mark.e2e

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from obsgen import conventions as C
+from obsgen import promql as Q
 from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
@@ -98,7 +99,7 @@ def dashboard(catalog: Catalog) -> dict[str, Any]:
         sort_by=BUDGET if with_slos else "Error ratio", descending=not with_slos,
         extra_overrides=[_service_link(catalog)],
         description="One row per service, sorted by the error budget left of its worst SLO "
-                    f"(over {q.Q.window(period).strip('[]')}). "
+                    f"(over {Q.window(period).strip('[]')}). "
                     + (_RED_TEXT + ("." if len(with_red) == n_services else _RED_SOME) + " " if with_red else "")
                     + "Click a service for its dashboard.",
     )

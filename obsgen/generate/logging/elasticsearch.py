@@ -54,7 +54,8 @@ STANDARD_FIELDS: Final = (
 
 def field_mapping(name: str) -> dict[str, Any]:
     """The mapping of one field: from FIELD_TYPES, keyword otherwise."""
-    return _thaw(FIELD_TYPES.get(name, _KEYWORD))
+    mapping: dict[str, Any] = _thaw(FIELD_TYPES.get(name, _KEYWORD))
+    return mapping
 
 
 def _thaw(value: Any) -> Any:

@@ -17,6 +17,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from obsgen import conventions as C
 from obsgen.errors import OutputError
@@ -69,11 +70,19 @@ class Drift:
         return "\n".join(lines)
 
 
+class Manifest(TypedDict):
+    """``.obsgen-manifest.json``: every file the run wrote (read back by :func:`owned_files`)."""
+
+    generated_by: str
+    files: list[str]
+
+
 def with_manifest(plan: Plan) -> dict[str, bytes]:
     """The plan plus the manifest that lists every file in it."""
     _check_paths(plan)
     full = dict(plan)
-    full[C.MANIFEST_FILE] = to_json({"generated_by": "obsgen", "files": sorted(plan)})
+    manifest: Manifest = {"generated_by": "obsgen", "files": sorted(plan)}
+    full[C.MANIFEST_FILE] = to_json(manifest)
     return full
 
 

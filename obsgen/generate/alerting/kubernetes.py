@@ -7,18 +7,17 @@ copies in several namespaces evaluated by one Prometheus would collide.
 
 from __future__ import annotations
 
-from typing import Any
-
 from obsgen import conventions as C
 from obsgen.generate.alerting.rules import rule_groups
 from obsgen.generate.artifacts import Artifact, YamlDocuments
+from obsgen.generate.kubernetes.objects import PrometheusRule
 from obsgen.model import Catalog, Service
 
 API_VERSION = "monitoring.coreos.com/v1"
 KIND = "PrometheusRule"
 
 
-def prometheus_rule(catalog: Catalog, service: Service) -> dict[str, Any] | None:
+def prometheus_rule(catalog: Catalog, service: Service) -> PrometheusRule | None:
     groups = rule_groups(catalog, service)
     if not groups:
         return None

@@ -21,6 +21,7 @@ from typing import Any
 from obsgen import conventions as C
 from obsgen import durations, policy
 from obsgen import promql as Q
+from obsgen.generate.alerting.documents import InputSeries, PromqlExprTest, RuleTest, RuleTestFile
 from obsgen.generate.alerting.plan import (
     SloPlan,
     base_window,
@@ -68,11 +69,12 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
     for service in catalog.services:
         if not rule_groups(catalog, service):
             continue
-        out[C.alert_tests_path(service.name)] = Yaml({
+        test_file: RuleTestFile = {
             "rule_files": [f"../{C.alert_rules_path(service.name).rsplit('/', 1)[-1]}"],
             "evaluation_interval": durations.format_prometheus(catalog.evaluation_interval),
             "tests": unit_tests(catalog, service),
-        }, notes=untested_notes(service))
+        }
+        out[C.alert_tests_path(service.name)] = Yaml(test_file, notes=untested_notes(service))
     return out
 
 
@@ -87,8 +89,8 @@ def untested_notes(service: Service) -> tuple[str, ...]:
     )
 
 
-def unit_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
-    tests: list[dict[str, Any]] = []
+def unit_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
+    tests: list[RuleTest] = []
     for p in slo_plans(catalog, service):
         if p.slo.sli.untested is not None:
             continue  # noted at the top of the file (untested_notes)
@@ -166,7 +168,7 @@ def _other_group(service: Service) -> Labels:
 
 def up_series(
     catalog: Catalog, service: Service, phases: list[Phase], group: Labels | None = None
-) -> list[dict[str, str]]:
+) -> list[InputSeries]:
     """The service's own targets (none when it is measured at an edge proxy), in ``group`` (default
     the first sample group)."""
     if service.up_job is None:
@@ -181,7 +183,7 @@ def up_series(
 
 def sli_series(
     catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase], group: Labels | None = None
-) -> list[dict[str, str]]:
+) -> list[InputSeries]:
     """The series the service's exporter writes, in its real shape, with the traffic of each phase.
 
     Per scrape: failed requests at the phase's error ratio (slow, with an error code), client errors
@@ -210,7 +212,7 @@ def sli_series(
     return [{"series": k, "values": v} for k, v in sorted(out.items())]
 
 
-def _test(name: str, catalog: Catalog, series: list[dict[str, str]], checks: list[dict[str, Any]]) -> dict[str, Any]:
+def _test(name: str, catalog: Catalog, series: list[InputSeries], checks: list[PromqlExprTest]) -> RuleTest:
     return {
         "name": name,
         "interval": durations.format_prometheus(catalog.scrape_interval),
@@ -228,15 +230,15 @@ def _alerts(**labels: str) -> str:
                       *(Q.eq(k, v) for k, v in sorted(labels.items())))
 
 
-def fires(expr: str, at: timedelta) -> dict[str, Any]:
+def fires(expr: str, at: timedelta) -> PromqlExprTest:
     return {"expr": f"count({expr})", "eval_time": _at(at), "exp_samples": [{"labels": "{}", "value": 1}]}
 
 
-def silent(expr: str, at: timedelta) -> dict[str, Any]:
+def silent(expr: str, at: timedelta) -> PromqlExprTest:
     return {"expr": expr, "eval_time": _at(at), "exp_samples": []}
 
 
-def never(expr: str, until: timedelta, catalog: Catalog) -> dict[str, Any]:
+def never(expr: str, until: timedelta, catalog: Catalog) -> PromqlExprTest:
     """No sample of ``expr`` at any evaluation up to ``until`` (ALERTS is stored like any series)."""
     step = durations.format_prometheus(catalog.evaluation_interval)
     return silent(f"max_over_time(({expr})[{durations.format_prometheus(until)}:{step}])", until)
@@ -260,7 +262,7 @@ def detection_bound(catalog: Catalog, p: SloPlan, severity: str, error_ratio: fl
     return _ceil(ttd + slack, catalog.evaluation_interval)
 
 
-def outage_test(catalog: Catalog, p: SloPlan, severity: str) -> dict[str, Any]:
+def outage_test(catalog: Catalog, p: SloPlan, severity: str) -> RuleTest:
     bound = detection_bound(catalog, p, severity, 1.0)
     assert bound is not None  # every threshold is capped below a ratio of 1
     phases = [Phase(WARMUP), Phase(bound + catalog.evaluation_interval, error_ratio=1.0)]
@@ -290,7 +292,7 @@ def slow_burn_ratio(p: SloPlan) -> float | None:
     return ratio if low < ratio < high else None
 
 
-def slow_burn_test(catalog: Catalog, p: SloPlan) -> dict[str, Any] | None:
+def slow_burn_test(catalog: Catalog, p: SloPlan) -> RuleTest | None:
     """Errors at twice the slowest ticket threshold for SLOW_BURN, after SLOW_WARMUP of health.
 
     The windows average over the data they have: after 90 min of burning, 3/4 of both windows of
@@ -313,7 +315,7 @@ def slow_burn_test(catalog: Catalog, p: SloPlan) -> dict[str, Any] | None:
         catalog, series, checks)
 
 
-def silent_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
+def silent_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
     """Healthy traffic, no traffic, traffic that stops, no series: no alert, no NaN recorded."""
     budgets = [slo.error_budget for slo in service.slos] or [0.0]
     healthy = min(budgets) / 2
@@ -340,7 +342,7 @@ def silent_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
     return tests
 
 
-def disappearance_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
+def disappearance_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
     """(b): burn rates see nothing when the service is gone; the target alerts must page."""
     severity = targets_severity(service)
     assert severity is not None
@@ -373,7 +375,7 @@ def _disappearance_bound(catalog: Catalog) -> timedelta:
     return _ceil(wait + 2 * catalog.evaluation_interval + catalog.scrape_interval, catalog.evaluation_interval)
 
 
-def group_gone_test(catalog: Catalog, service: Service) -> dict[str, Any]:
+def group_gone_test(catalog: Catalog, service: Service) -> RuleTest:
     """One group (``cluster-1``) leaves service discovery while another stays, then comes back.
 
     Nothing fires while both groups are up (as at first deploy), ServiceGroupGone fires with the gone

@@ -16,12 +16,13 @@ third: one group (a cluster) gone from service discovery while others remain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from obsgen import conventions as C
 from obsgen import durations, policy
 from obsgen import promql as Q
+from obsgen.generate.alerting.documents import AlertingRule, RecordingRule, Rule, RuleFile, RuleGroup
 from obsgen.generate.alerting.plan import (
     Pair,
     SloPlan,
@@ -37,9 +38,6 @@ from obsgen.generate.alerting.plan import (
 from obsgen.generate.artifacts import Artifact, Yaml
 from obsgen.model import Catalog, Service
 
-Rule = dict[str, Any]
-Group = dict[str, Any]
-
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
     """``alerts/<service>.yaml`` for every service that has something to alert on."""
@@ -47,11 +45,12 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
     for service in catalog.services:
         groups = rule_groups(catalog, service)
         if groups:
-            out[C.alert_rules_path(service.name)] = Yaml({"groups": groups})
+            rule_file: RuleFile = {"groups": groups}
+            out[C.alert_rules_path(service.name)] = Yaml(rule_file)
     return out
 
 
-def rule_groups(catalog: Catalog, service: Service) -> list[Group]:
+def rule_groups(catalog: Catalog, service: Service) -> list[RuleGroup]:
     """The rule groups of one service (also what the PrometheusRule resources carry)."""
     plans = slo_plans(catalog, service)
     fast: list[Rule] = []
@@ -67,7 +66,7 @@ def rule_groups(catalog: Catalog, service: Service) -> list[Group]:
             fast.append(burn_alert(catalog, p, C.SEVERITY_PAGE))
         if p.severity_pairs(C.SEVERITY_TICKET):
             slow.append(burn_alert(catalog, p, C.SEVERITY_TICKET))
-    groups: list[Group] = []
+    groups: list[RuleGroup] = []
     if fast:
         groups.append(_group(C.slo_rule_group(service.name, "fast"), catalog.evaluation_interval, fast))
     if slow:
@@ -78,8 +77,8 @@ def rule_groups(catalog: Catalog, service: Service) -> list[Group]:
     return groups
 
 
-def _group(name: str, interval: timedelta, rules: list[Rule]) -> Group:
-    return {"name": name, "interval": durations.format_prometheus(interval), "rules": rules}
+def _group(name: str, interval: timedelta, rules: Sequence[Rule]) -> RuleGroup:
+    return {"name": name, "interval": durations.format_prometheus(interval), "rules": list(rules)}
 
 
 # --- SLIs ------------------------------------------------------------------------------
@@ -93,7 +92,7 @@ def _slo_matchers(p: SloPlan) -> tuple[Q.Matcher, ...]:
     return Q.eq(C.LABEL_SERVICE, p.service.name), Q.eq(C.LABEL_SLO, p.slo.name)
 
 
-def base_recordings(catalog: Catalog, p: SloPlan) -> list[Rule]:
+def base_recordings(catalog: Catalog, p: SloPlan) -> list[RecordingRule]:
     """The only rules that read raw series: bad and all events over the base window."""
     window = base_window(catalog)
     errors, requests = p.slo.sli.bad(window), p.slo.sli.total(window)
@@ -112,7 +111,7 @@ def ratio_expr(catalog: Catalog, p: SloPlan, window: timedelta) -> str:
     return f"avg_over_time({errors}{Q.window(window)})\n/\n(avg_over_time({requests}{Q.window(window)}) > 0)"
 
 
-def ratio_recording(catalog: Catalog, p: SloPlan, window: timedelta) -> Rule:
+def ratio_recording(catalog: Catalog, p: SloPlan, window: timedelta) -> RecordingRule:
     return {
         "record": C.sli_error_ratio_record(window_name(window)),
         "expr": ratio_expr(catalog, p, window),
@@ -163,7 +162,7 @@ def _links(catalog: Catalog, service: Service) -> dict[str, str]:
     return links
 
 
-def burn_alert(catalog: Catalog, p: SloPlan, severity: str) -> Rule:
+def burn_alert(catalog: Catalog, p: SloPlan, severity: str) -> AlertingRule:
     pairs = p.severity_pairs(severity)
     period = window_name(catalog.slo_period)
     speed = "fast" if severity == C.SEVERITY_PAGE else "slowly"
@@ -224,7 +223,7 @@ def targets_severity(service: Service) -> str | None:
     return None
 
 
-def target_alerts(catalog: Catalog, service: Service) -> list[Rule]:
+def target_alerts(catalog: Catalog, service: Service) -> list[AlertingRule]:
     """What burn rates miss: with every target down or gone there is no error ratio at all."""
     severity = targets_severity(service)
     if severity is None or service.up_job is None:
@@ -237,7 +236,7 @@ def target_alerts(catalog: Catalog, service: Service) -> list[Rule]:
     blind = "its SLO alerts cannot fire: there are no requests to count"
     gone = group_gone_expr(service)
     group_text = ", ".join(f'{label}="{{{{ index $labels {Q.quote(label)} }}}}"' for label in service.group_by)
-    per_group: list[Rule] = [] if gone is None else [
+    per_group: list[AlertingRule] = [] if gone is None else [
         {
             "alert": C.ALERT_GROUP_GONE,
             "expr": gone,

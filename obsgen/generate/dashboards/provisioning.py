@@ -16,6 +16,7 @@ from obsgen import conventions as C
 from obsgen import durations
 from obsgen import promql as Q
 from obsgen.generate.dashboards import links as L
+from obsgen.generate.kubernetes.objects import ConfigMap
 from obsgen.generate.logging import policy
 from obsgen.model import Catalog
 
@@ -138,7 +139,7 @@ def dashboard_provider() -> dict[str, Any]:
     }
 
 
-def configmap(name: str, dashboard_json: str) -> dict[str, Any]:
+def configmap(name: str, dashboard_json: str) -> ConfigMap:
     """A ConfigMap the Grafana sidecar (label grafana_dashboard: "1") loads as a dashboard.
 
     ``dashboard_json`` is the text of ``dashboards/<name>.json`` (serialised once, by the caller).

@@ -27,6 +27,7 @@ import jinja2
 from obsgen import conventions as C
 from obsgen import durations
 from obsgen.generate.artifacts import Artifact, Text, Yaml, YamlDocuments
+from obsgen.generate.kubernetes.objects import Namespace, PriorityClass, ServiceMonitor
 from obsgen.model import Catalog, Environment, Service, Workload
 
 __all__ = ["POD_POLICY", "PodPolicy", "generate", "service_context"]
@@ -190,7 +191,7 @@ def service_manifests(service: Service, environment: Environment, policy: PodPol
     return _TEMPLATES.get_template("service.yaml.j2").render(service_context(service, environment, policy))
 
 
-def namespace(environment: Environment) -> dict[str, Any]:
+def namespace(environment: Environment) -> Namespace:
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -205,7 +206,7 @@ def namespace(environment: Environment) -> dict[str, Any]:
     }
 
 
-def priority_class(policy: PodPolicy = POD_POLICY) -> dict[str, Any]:
+def priority_class(policy: PodPolicy = POD_POLICY) -> PriorityClass:
     return {
         "apiVersion": "scheduling.k8s.io/v1",
         "kind": "PriorityClass",
@@ -220,7 +221,7 @@ def priority_class(policy: PodPolicy = POD_POLICY) -> dict[str, Any]:
     }
 
 
-def service_monitor(catalog: Catalog, service: Service, environment: Environment) -> dict[str, Any]:
+def service_monitor(catalog: Catalog, service: Service, environment: Environment) -> ServiceMonitor:
     """Prometheus Operator ServiceMonitor: scrape the Service's pods with the catalog's job and interval.
 
     A Service obsgen generates carries the job in a label (``jobLabel``); one deployed by others

@@ -506,3 +506,5 @@ TAG_RED: Final = "red"
 TAG_SLO: Final = "slo"
 TAG_USE: Final = "use"
 TAG_OVERVIEW: Final = "overview"
+#: Ticket when an SLO period's error budget is spent (issue 15).
+ALERT_BUDGET_EXHAUSTED: Final = "SLOErrorBudgetExhausted"

@@ -15,9 +15,10 @@ from typing import Any
 from obsgen import conventions as C
 from obsgen import durations, policy
 from obsgen.catalog import spec
+from obsgen.catalog.alerting import alerting, alerting_problems, merged
 from obsgen.catalog.loader import Document, Path, load
 from obsgen.errors import CatalogError, Problem
-from obsgen.model import SLO, Alerting, Catalog, Environment, Metrics, Resource, Service, Team
+from obsgen.model import SLO, Catalog, Environment, Metrics, Resource, Service, Team
 
 #: RE2 (Prometheus' regex engine) has no lookaround and no backreferences.
 _RE2_UNSUPPORTED = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
@@ -74,6 +75,9 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
     problems += _file_name_problems(services, _dict(data.get("resources")), doc)
     period = _duration(data.get("slo_period", C.DEFAULT_SLO_PERIOD))
     scrape = _duration(_dict(data.get("prometheus")).get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
+    evaluation = _duration(_dict(data.get("prometheus")).get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL))
+    for name, raw in services.items():
+        problems += alerting_problems(doc, ("services", name), _dict(raw), period, scrape, evaluation)
     has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
     if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
         problems.append(doc.problem(("slo_period",), why))
@@ -186,8 +190,8 @@ def _service(name: str, s: dict[str, Any]) -> Service:
             buckets=_buckets(m.get("buckets", list(C.DEFAULT_BUCKETS))),
         ),
         error_codes=s.get("error_codes", C.DEFAULT_ERROR_CODES),
-        alerting=Alerting(**s.get("alerting", {})),
-        slos=tuple(_slo(slo_name, raw) for slo_name, raw in sorted(s.get("slos", {}).items())),
+        alerting=alerting(s.get("alerting", {})),
+        slos=tuple(_slo(slo_name, raw, s) for slo_name, raw in sorted(s.get("slos", {}).items())),
         log_fields=tuple(s.get("logs", {}).get("fields", ())),
         targets=tuple(s.get("targets", ())),
         description=s.get("description"),
@@ -195,7 +199,7 @@ def _service(name: str, s: dict[str, Any]) -> Service:
     )
 
 
-def _slo(name: str, raw: dict[str, Any]) -> SLO:
+def _slo(name: str, raw: dict[str, Any], service: dict[str, Any]) -> SLO:
     percent = float(raw["objective"])
     return SLO(
         name=name,
@@ -204,4 +208,6 @@ def _slo(name: str, raw: dict[str, Any]) -> SLO:
         objective_percent=percent,
         threshold=durations.parse(raw["threshold"]) if "threshold" in raw else None,
         description=raw.get("description"),
+        alerting=alerting(merged(service, raw)),
+        expected_groups=raw.get("group_by_cardinality", service.get("group_by_cardinality")),
     )

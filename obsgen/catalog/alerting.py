@@ -82,10 +82,12 @@ def _window_problems(
 ) -> list[str]:
     out: list[str] = []
     long, short = _duration(w.get("long")), _duration(w.get("short"))
-    burn = w.get("burn_rate")
+    burn: Any = w.get("burn_rate")
     if long is not None and short is not None and short >= long:
-        out.append(f"short window {w['short']} must be shorter than the long window {w['long']} (the short one "
-                   "checks that the burn is still going on)")
+        out.append(
+            f"short window {w['short']} must be shorter than the long window {w['long']} (the short one "
+            "checks that the burn is still going on)"
+        )
     if short is not None and period is not None and scrape is not None and evaluation is not None:
         floor = policy.min_window(scrape, evaluation, period)
         if short < floor:
@@ -96,11 +98,11 @@ def _window_problems(
                 f"{durations.format_prometheus(evaluation)})); use at least {durations.format_prometheus(floor)}"
             )
     if long is not None and period is not None and long > period:
-        out.append(f"long window {w['long']} is longer than slo_period {durations.format_prometheus(period)}; "
-                   "an alert window must fit in the period its budget belongs to")
-    valid_objective = isinstance(objective, int | float) and not isinstance(objective, bool) and 0 < objective < 100
-    valid_burn = isinstance(burn, int | float) and not isinstance(burn, bool) and burn > 0
-    if valid_objective and valid_burn:
+        out.append(
+            f"long window {w['long']} is longer than slo_period {durations.format_prometheus(period)}; "
+            "an alert window must fit in the period its budget belongs to"
+        )
+    if _number(objective) and _number(burn) and 0 < objective < 100 and burn > 0:
         budget = 1 - objective / 100
         if policy.never_fires(float(burn), budget):
             out.append(
@@ -111,6 +113,10 @@ def _window_problems(
     return out
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def alerting(raw: dict[str, Any]) -> Alerting:
     """The model of a checked, merged ``alerting`` mapping."""
     windows = raw.get("windows")
@@ -118,9 +124,12 @@ def alerting(raw: dict[str, Any]) -> Alerting:
         page=raw.get("page", True),
         ticket=raw.get("ticket", True),
         min_failures=int(raw.get("min_failures", policy.DEFAULT_MIN_FAILURES)),
-        windows=None if windows is None else tuple(
-            policy.BurnRateWindow(w["severity"], durations.parse(w["long"]), durations.parse(w["short"]),
-                                  float(w["burn_rate"]))
+        windows=None
+        if windows is None
+        else tuple(
+            policy.BurnRateWindow(
+                w["severity"], durations.parse(w["long"]), durations.parse(w["short"]), float(w["burn_rate"])
+            )
             for w in windows
         ),
     )

@@ -203,13 +203,18 @@ def burn_expr(catalog: Catalog, p: SloPlan, severity: str) -> str:
 
 def budget_expr(catalog: Catalog, p: SloPlan) -> str:
     """Share of the period's budget spent, when above 1: summed errors / summed requests over the
-    period (events, not an average of ratios; the step between samples cancels) / error budget."""
+    period (events, not an average of ratios; the step between samples cancels) / error budget.
+
+    The guard filters the numerator first (failed events over the period, as in ``failed_events``),
+    so the period is read once per recording.
+    """
     period = Q.window(catalog.slo_period)
-    errors, requests = _base_errors(catalog, p), _base_requests(catalog, p)
-    spent = (f"sum_over_time({errors}{period})\n/\nsum_over_time({requests}{period})\n/ "
-             f"{Q.number(p.slo.error_budget)} > 1")
-    guard = _guard(catalog, p, catalog.slo_period)
-    return spent if guard is None else f"(\n{spent}\n)\nand\n{guard}"
+    step = Q.number(catalog.evaluation_interval.total_seconds())
+    errors = f"{failed_events(catalog, p, catalog.slo_period)}"
+    if p.min_failures > 0:
+        errors = f"({errors} > {Q.number(p.min_failures - policy.FAILURE_COUNT_ROUNDING)})"
+    requests = f"(sum_over_time({_base_requests(catalog, p)}{period}) * {step})"
+    return f"{errors}\n/\n{requests}\n/ {Q.number(p.slo.error_budget)} > 1"
 
 
 def _clients(service: Service, slo: SLO) -> str:

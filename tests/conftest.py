@@ -18,6 +18,22 @@ TEST_CATALOGS = REPO / "tests" / "catalogs"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/<case>/ and the committed output at the repository root from the "
+        "catalogs, instead of comparing (review the diff, then commit it)",
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    """True under ``pytest --update-goldens``: golden tests rewrite their files instead of comparing."""
+    return bool(request.config.getoption("--update-goldens"))
+
+
 def catalog_from(text: str, file: str = "catalog.yaml") -> Catalog:
     """A model from catalog YAML text (dedented)."""
     return load_catalog(textwrap.dedent(text).encode(), file)

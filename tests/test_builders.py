@@ -67,12 +67,13 @@ def test_le_matcher_accepts_every_client_spelling(boundary: float, written: str,
     assert bool(re.fullmatch(C.le_matcher(boundary), written)) is matches
 
 
-def test_dashboard_uids_are_stable_short_and_distinct() -> None:
+def test_dashboard_uids_are_readable_short_and_distinct() -> None:
+    # Stable across processes: tests/test_determinism.py (PYTHONHASHSEED) and the pinned
+    # values in test_dashboards_structure.py::test_uids_do_not_change_between_releases.
     long_a, long_b = "a" * 63, "a" * 62 + "b"
     assert C.service_dashboard_uid("pay") == "obsgen-svc-pay"
     assert len(C.service_dashboard_uid(long_a)) <= C.GRAFANA_UID_MAX
     assert C.service_dashboard_uid(long_a) != C.service_dashboard_uid(long_b)
-    assert C.service_dashboard_uid(long_a) == C.service_dashboard_uid(long_a)
 
 
 def test_json_output_keeps_the_stdlib_layout_and_refuses_nan() -> None:

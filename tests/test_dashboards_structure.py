@@ -8,11 +8,8 @@ from typing import Any
 import pytest
 
 from obsgen import conventions as C
-from obsgen.generate.artifacts import serialise
-from obsgen.generate.dashboards import generate
 from obsgen.generate.dashboards.panels import SCHEMA_VERSION
-from tests.conftest import REPO
-from tests.dashboard_queries import CASES, case_artifacts, case_catalog, case_dashboards
+from tests.dashboard_queries import CASES, case_catalog, case_dashboards
 
 CURRENT_PANEL_TYPES = {"timeseries", "stat", "heatmap", "table"}
 
@@ -55,12 +52,6 @@ def test_uids_do_not_change_between_releases() -> None:
         "uid"] == "obsgen-svc-search-frontend-with-0b74e6e5"
 
 
-def test_generation_is_deterministic() -> None:
-    catalog = case_catalog("dashboards-varied.yaml")
-    first, second = generate(catalog), generate(catalog)
-    assert {p: serialise(a) for p, a in first.items()} == {p: serialise(a) for p, a in second.items()}
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_service_dashboards_are_tagged_with_their_team_and_the_overview_with_every_team(case: str) -> None:
     catalog = case_catalog(case)
@@ -75,7 +66,7 @@ def test_service_dashboards_are_tagged_with_their_team_and_the_overview_with_eve
 
 @pytest.mark.parametrize(("case", "path", "board"), BOARDS, ids=BOARD_IDS)
 def test_current_schema_no_legacy_graph_panels_or_rows(case: str, path: str, board: dict[str, Any]) -> None:
-    assert board["schemaVersion"] == SCHEMA_VERSION >= 36
+    assert board["schemaVersion"] == SCHEMA_VERSION >= 42
     assert "rows" not in board
     types = {p["type"] for p in board["panels"]}
     assert types <= CURRENT_PANEL_TYPES, types
@@ -206,10 +197,3 @@ def test_overview_sorts_worst_first() -> None:
     # every service is in every per-service query, SLO-less ones included
     rate = services["targets"][0]["expr"]
     assert all(f'"service", "{s.name}"' in rate for s in case_catalog("dashboards-varied.yaml").services)
-
-
-def test_committed_dashboards_match_the_example_catalog() -> None:
-    """The golden files at the repository root are what the generator makes (refresh: obsgen generate)."""
-    stale = [path for path, artifact in case_artifacts("catalog.yaml").items()
-             if not (REPO / path).exists() or (REPO / path).read_bytes() != serialise(artifact)]
-    assert stale == [], "run `obsgen generate` and commit the result"

@@ -75,11 +75,10 @@ def test_every_dashboard_validates_against_grafanas_dashboard_schema(case: str) 
 def test_the_strict_schema_rejects_what_grafanalib_writes_by_default() -> None:
     """The strict check can fail: grafanalib's untouched output (schemaVersion 12, legacy keys) does."""
     import grafanalib.core as G
-    from grafanalib._gen import DashboardEncoder
 
     _, strict = _schemas(schema_path("grafana-dashboard.schema.json"))
     legacy = G.Dashboard(title="legacy", panels=[G.Heatmap(title="h", gridPos=G.GridPos(h=1, w=1, x=0, y=0))])
-    raw = _drop_none(json.loads(json.dumps(legacy.to_json_data(), cls=DashboardEncoder)))
+    raw = _drop_none(json.loads(json.dumps(legacy, default=lambda obj: obj.to_json_data())))
     errors = "\n".join(_errors(strict, raw))
     assert "'rows'" in errors  # the legacy dashboard layout
     assert "panels/0:" in errors  # the legacy heatmap (cards, xAxis...) matches neither Panel nor RowPanel

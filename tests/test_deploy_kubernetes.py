@@ -21,7 +21,6 @@ except ImportError:  # pragma: no cover
     from conftest import REPO, catalog_from, schema_path  # type: ignore[no-redef]
 
 from obsgen import conventions as C
-from obsgen.generate import generate
 from obsgen.generate import kubernetes as k8s
 from obsgen.generate.artifacts import serialise
 from obsgen.model import Catalog
@@ -154,17 +153,6 @@ def test_the_crd_schema_rejects_a_misspelt_servicemonitor_field(servicemonitor_s
     spec["endpoints"][0]["intervall"] = spec["endpoints"][0].pop("interval")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(spec, servicemonitor_spec_schema)
-
-
-# --- Golden files -------------------------------------------------------------------
-
-
-def test_the_committed_manifests_are_what_the_example_catalog_generates(example_catalog: Catalog) -> None:
-    plan = k8s.generate(example_catalog)
-    full = generate(example_catalog)
-    assert plan
-    for path in plan:
-        assert (REPO / path).read_bytes() == full[path], f"{path} is stale: run `obsgen generate`"
 
 
 # --- The talk's practices -------------------------------------------------------------
@@ -326,10 +314,6 @@ def test_servicemonitors_scrape_each_service_with_the_catalogs_job(catalog: Cata
             assert (
                 service["metadata"]["labels"][spec["jobLabel"]] == {"pay": "payments", "cart": "cart"}[name]
             )
-
-
-def test_the_output_is_deterministic(catalog: Catalog) -> None:
-    assert generate(catalog) == generate(catalog_from(CATALOG))
 
 
 def test_the_template_is_valid_yaml_for_hostile_descriptions() -> None:

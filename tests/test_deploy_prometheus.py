@@ -93,11 +93,6 @@ def test_a_catalog_job_named_like_a_builtin_replaces_it() -> None:
     assert scrape_targets(catalog)["prometheus"] == ["prom-a:9090"]
 
 
-def test_the_committed_config_is_what_the_example_catalog_generates(example_catalog: Catalog) -> None:
-    committed = (REPO / C.PROMETHEUS_CONFIG_PATH).read_bytes()
-    assert committed == generate(example_catalog)[C.PROMETHEUS_CONFIG_PATH]
-
-
 @pytest.mark.parametrize("catalog_text", [None, TWO_SERVICES], ids=["example catalog", "two services"])
 def test_promtool_accepts_the_config(
     catalog_text: str | None, example_catalog: Catalog, tmp_path: Path

@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 
 from obsgen import conventions as C
-from obsgen.generate.artifacts import serialise
 from obsgen.generate.logging import elasticsearch, policy
 from obsgen.model import Catalog
 from tests.conftest import REPO, catalog_from
@@ -137,9 +136,3 @@ def test_retention_deletes_after_the_policy_period() -> None:
     phases = elasticsearch.ilm_policy()["policy"]["phases"]
     assert phases["delete"] == {"min_age": "7d", "actions": {"delete": {}}}
     assert policy.RETENTION.days == 7
-
-
-@pytest.mark.parametrize("path", [C.ES_INDEX_TEMPLATE_PATH, C.ES_ILM_POLICY_PATH])
-def test_the_committed_files_are_what_the_example_catalog_generates(example_catalog: Catalog, path: str) -> None:
-    expected = serialise(elasticsearch.generate(example_catalog)[path])
-    assert (REPO / path).read_bytes() == expected, f"run `obsgen generate` and commit {path}"

@@ -1,15 +1,27 @@
-"""House style: grafanalib panel factories, layout, and the final JSON a current Grafana expects.
+"""House style: grafanalib panel factories, layout, and the dashboard JSON a current Grafana stores.
 
-grafanalib 0.7 writes schemaVersion 12 and many legacy fields (rows, heatmap
-``cards``/``xAxis``, target ``intervalFactor``, panel ``span``...).  Every
-dashboard goes through :func:`dashboard_json`, which keeps only the keys of
-Grafana's current dashboard model (the ``@grafana/schema`` Dashboard type), drops
-``None`` values, and sets :data:`SCHEMA_VERSION`.  Datasources are always objects
-``{type, uid}`` pointing at the ``$datasource`` variable.
+grafanalib mirrors Grafana's JSON one class per object, but writes schemaVersion 12 and
+legacy fields a current Grafana does not read (rows, panel ``span``/``height``, heatmap
+``cards``/``xAxis``, target ``intervalFactor``...).  :func:`dashboard_json` turns its output
+into Grafana's current model (the ``@grafana/schema`` Dashboard type) by one rule for each
+object (dashboard, time picker, panel, target, variable, variable option), see :class:`Shape`:
+
+- the keys the house style always writes are written (``None`` values left out);
+- a key holding grafanalib's default for the class is left out: nothing asked for it, and
+  Grafana applies its own default (grafanalib's ``maxDataPoints: 100`` would cap every panel);
+- any other key is an option somebody set: written when Grafana's current model has it,
+  otherwise refused with :class:`UnsupportedOption`, never dropped.
+
+Panel ids come from the panel's identity, not its position (:func:`panel_id`), so inserting a
+panel renumbers nothing and ``viewPanel=`` links keep working.  Datasources are always objects
+``{type, uid}`` pointing at the ``$datasource`` variable.  Only this module knows grafanalib:
+the dashboard modules call its factories, so another builder (grafana-foundation-sdk) could
+replace it behind the same functions.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,37 +29,117 @@ from typing import Any
 
 import attr
 import grafanalib.core as G
-from grafanalib._gen import DashboardEncoder
 
 from obsgen import conventions as C
 
-#: Grafana 10.4 / 11.x dashboards.
-SCHEMA_VERSION = 39
+#: Grafana's dashboard schema version, the last of its v1 dashboard API (Grafana 12): its
+#: migrations (grafana/grafana apps/dashboard/pkg/migration/schemaversion) end at V42, and
+#: what V40-V42 do is already true here (``refresh`` a string, no timepicker
+#: ``time_options``, no ``hideFrom.viz`` overrides).  A Grafana that knows an older version
+#: leaves a newer one as it is.
+SCHEMA_VERSION = 42
 PROMETHEUS = "prometheus"
 DATASOURCE: dict[str, str] = {"type": PROMETHEUS, "uid": f"${{{C.VAR_DATASOURCE}}}"}
 GRID_WIDTH = 24
+#: Panel ids are 1..PANEL_ID_MAX: Grafana's schema types them uint32; 31 bits keep them
+#: positive in every signed 32-bit reader too, and make a collision (refused) very unlikely.
+PANEL_ID_MAX = 2**31 - 1
 
 # Colours Grafana names in its palette.
 GREEN, YELLOW, ORANGE, RED, DARK_RED = "green", "yellow", "orange", "red", "dark-red"
 TRANSPARENT = "transparent"
 
-#: Keys of Grafana's current model (@grafana/schema Dashboard, Panel, target, VariableModel...).
-DASHBOARD_KEYS = frozenset({
-    "annotations", "description", "editable", "fiscalYearStartMonth", "graphTooltip", "links", "liveNow",
-    "panels", "refresh", "schemaVersion", "tags", "templating", "time", "timepicker", "timezone", "title",
-    "uid", "version",
-})
-PANEL_KEYS = frozenset({
-    "datasource", "description", "fieldConfig", "gridPos", "id", "interval", "links", "options", "targets",
-    "title", "transformations", "type",
-})
-TARGET_KEYS = frozenset({"datasource", "expr", "format", "instant", "legendFormat", "range", "refId"})
-VARIABLE_KEYS = frozenset({
-    "allValue", "current", "datasource", "description", "hide", "includeAll", "label", "multi", "name",
-    "options", "query", "refresh", "regex", "skipUrlSync", "sort", "type",
-})
-OPTION_KEYS = frozenset({"selected", "text", "value"})
-TIMEPICKER_KEYS = frozenset({"hidden", "nowDelay", "refresh_intervals"})
+
+class UnsupportedOption(ValueError):
+    """A dashboard object carries an option the generated JSON cannot express (a bug, not user input)."""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What obsgen writes of one kind of Grafana object."""
+
+    name: str
+    #: Keys always written (when not None).
+    always: frozenset[str]
+    #: Every key of Grafana's current model for this object (@grafana/schema 13, see
+    #: ../shared/schemas/grafana-dashboard.schema.json): an option set to a non-default value
+    #: is written when listed here, refused otherwise.
+    model: frozenset[str]
+    #: Keys grafanalib writes as a copy of another key's value (left out when they are a copy).
+    copies: tuple[tuple[str, str], ...] = ()
+
+
+DASHBOARD = Shape(
+    "dashboard",
+    always=frozenset({
+        "annotations", "description", "editable", "graphTooltip", "links", "panels", "refresh", "schemaVersion",
+        "tags", "templating", "time", "timepicker", "timezone", "title", "uid", "version",
+    }),
+    model=frozenset({
+        "annotations", "description", "editable", "fiscalYearStartMonth", "gnetId", "graphTooltip", "id", "links",
+        "liveNow", "panels", "preload", "refresh", "revision", "schemaVersion", "snapshot", "tags", "templating",
+        "time", "timepicker", "timezone", "title", "uid", "version", "weekStart",
+    }),
+)
+TIMEPICKER = Shape(
+    "time picker",
+    always=frozenset({"hidden", "nowDelay", "refresh_intervals"}),
+    model=frozenset({"hidden", "nowDelay", "quick_ranges", "refresh_intervals"}),
+)
+PANEL = Shape(
+    "panel",
+    always=frozenset({
+        "datasource", "description", "fieldConfig", "gridPos", "id", "interval", "links", "options", "targets",
+        "title", "transformations", "type",
+    }),
+    model=frozenset({
+        "autoMigrateFrom", "cacheTimeout", "datasource", "description", "fieldConfig", "gridPos",
+        "hideTimeOverride", "id", "interval", "libraryPanel", "links", "maxDataPoints", "maxPerRow", "options",
+        "pluginVersion", "queryCachingTTL", "repeat", "repeatDirection", "targets", "timeCompare", "timeFrom",
+        "timeShift", "title", "transformations", "transparent", "type",
+    }),
+)
+#: Targets are datasource-specific: DataQuery's keys plus the Prometheus query's (@grafana/schema
+#: PromQuery without the deprecated ``intervalFactor``; ``interval`` is the query's min step).
+TARGET = Shape(
+    "target",
+    always=frozenset({"datasource", "expr", "format", "instant", "legendFormat", "range", "refId"}),
+    model=frozenset({
+        "datasource", "editorMode", "exemplar", "expr", "format", "hide", "instant", "interval", "key",
+        "legendFormat", "queryType", "range", "refId",
+    }),
+    copies=(("query", "expr"),),  # grafanalib's Target writes expr twice
+)
+VARIABLE = Shape(
+    "variable",
+    always=frozenset({
+        "allValue", "current", "datasource", "description", "hide", "includeAll", "label", "multi", "name",
+        "options", "query", "refresh", "regex", "skipUrlSync", "sort", "type",
+    }),
+    model=frozenset({
+        "allValue", "allowCustomValue", "current", "datasource", "description", "enableGroupBy", "hide",
+        "includeAll", "label", "multi", "name", "options", "query", "refresh", "regex", "regexApplyTo",
+        "skipUrlSync", "sort", "staticOptions", "staticOptionsOrder", "type", "valuesFormat",
+    }),
+)
+#: Dashboard and panel links (both Grafana's DashboardLink).
+LINK = Shape(
+    "link",
+    always=frozenset({
+        "asDropdown", "icon", "includeVars", "keepTime", "tags", "targetBlank", "title", "tooltip", "type", "url",
+    }),
+    model=frozenset({
+        "asDropdown", "icon", "includeVars", "keepTime", "origin", "placement", "tags", "targetBlank", "title",
+        "tooltip", "type", "url",
+    }),
+)
+OPTION = Shape(
+    "variable option",
+    always=frozenset({"selected", "text", "value"}),
+    model=frozenset({"properties", "selected", "text", "value"}),
+)
+#: What grafanalib writes in a variable option nobody tagged (tags were removed in Grafana 8).
+_OPTION_DEFAULTS: dict[str, Any] = {"tags": []}
 #: Keys where null means something to Grafana (threshold base step, open range ends).
 _NULL_MEANS_SOMETHING = frozenset({"value", "from", "to"})
 
@@ -258,7 +350,7 @@ Row = tuple[int, Sequence[tuple[int, G.Panel]]]
 
 
 def grid(rows: Iterable[Row]) -> list[G.Panel]:
-    """Place panels left to right, row by row; ids in reading order."""
+    """Place panels left to right, row by row (ids are not positional: see :func:`panel_id`)."""
     placed: list[G.Panel] = []
     y = 0
     for height, cells in rows:
@@ -266,8 +358,7 @@ def grid(rows: Iterable[Row]) -> list[G.Panel]:
         for width, panel in cells:
             if x + width > GRID_WIDTH:
                 raise ValueError(f"row at y={y} is wider than {GRID_WIDTH} columns")
-            placed.append(attr.evolve(panel, gridPos=G.GridPos(h=height, w=width, x=x, y=y),
-                                      id=len(placed) + 1))
+            placed.append(attr.evolve(panel, gridPos=G.GridPos(h=height, w=width, x=x, y=y)))
             x += width
         y += height
     return placed
@@ -286,28 +377,45 @@ def even(height: int, panels: Sequence[G.Panel]) -> Row:
 # --- The dashboard -------------------------------------------------------------------------
 
 
+def panel_id(dashboard_uid: str, title: str) -> int:
+    """A panel's id from its identity: the dashboard's uid and the panel's title (unique per dashboard).
+
+    Stable when panels are added, removed or moved, so ``viewPanel=`` links users bookmark keep
+    pointing at the same panel; a hash (not ``hash()``, which is salted per process).
+    """
+    digest = hashlib.sha256(f"{dashboard_uid}\n{title}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % PANEL_ID_MAX + 1
+
+
 def dashboard_json(
     *,
     title: str,
     uid: str,
     description: str,
     tags: Sequence[str],
-    panels: list[G.Panel],
+    panels: Sequence[G.Panel],
     variables: Sequence[G.Template],
     links: Sequence[G.DashboardLink] = (),
     annotations: Sequence[dict[str, Any]] = (),
     time_from: str = "now-6h",
 ) -> dict[str, Any]:
-    """The dashboard as the JSON a current Grafana stores (see module docstring)."""
+    """The dashboard as the JSON a current Grafana stores (see the module docstring)."""
     board = G.Dashboard(
-        title=title, uid=uid, description=description, tags=list(tags), panels=panels,
-        templating=G.Templating(list=list(variables)), links=list(links),
+        title=title, uid=uid, description=description, tags=list(tags), panels=[],
+        templating=G.Templating(list=[]), links=list(links),
         annotations=G.Annotations(list=[_builtin_annotation(), *annotations]),
         time=G.Time(time_from, "now"), timezone="browser", refresh="1m", editable=True,
         graphTooltip=G.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
     )
-    raw = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
-    return _house_style(raw)
+    where = f"dashboard {uid!r}"
+    default = _defaults(board)
+    out = _conform(_to_json(board), default, DASHBOARD, where)
+    out["schemaVersion"] = SCHEMA_VERSION
+    out["timepicker"] = _conform(out["timepicker"], default["timepicker"], TIMEPICKER, where)
+    out["links"] = _links(links, where)
+    out["panels"] = _panels(uid, panels)
+    out["templating"] = {"list": [_variable(v, where) for v in variables]}
+    return out
 
 
 def _builtin_annotation() -> dict[str, Any]:
@@ -327,37 +435,95 @@ def alerts_annotation(name: str, expr: str) -> dict[str, Any]:
     }
 
 
-def _house_style(raw: dict[str, Any]) -> dict[str, Any]:
-    board = _only(_drop_none(raw), DASHBOARD_KEYS)
-    board["schemaVersion"] = SCHEMA_VERSION
-    board["timepicker"] = _only(board["timepicker"], TIMEPICKER_KEYS)
-    board["panels"] = [_panel(p) for p in board["panels"]]
-    variables = []
-    for var in board["templating"]["list"]:
-        var = _only(var, VARIABLE_KEYS)
-        var["current"] = _only(var["current"], OPTION_KEYS)
-        var["options"] = [_only(o, OPTION_KEYS) for o in var["options"]]
-        if var["type"] == "datasource":
-            var["current"]["text"] = "Prometheus"
-        variables.append(var)
-    board["templating"]["list"] = variables
-    return board
+def _panels(uid: str, panels: Sequence[G.Panel]) -> list[dict[str, Any]]:
+    """Each panel in Grafana's current model, its id from its identity; duplicate ids refused."""
+    out: list[dict[str, Any]] = []
+    owner: dict[int, str] = {}
+    for panel in panels:
+        where = f"dashboard {uid!r}: panel {panel.title!r}"
+        if panel.id is not None:
+            raise UnsupportedOption(f"{where}: sets id={panel.id!r}; ids come from the title (panel_id)")
+        written = _conform(_to_json(panel), _defaults(panel), PANEL, where)
+        written["links"] = _links(panel.links, where)
+        written["targets"] = [
+            _target(_conform(_to_json(t), _defaults(t), TARGET, where)) for t in panel.targets
+        ]
+        pid = panel_id(uid, panel.title)
+        if pid in owner:
+            clash = "has the same title" if owner[pid] == panel.title else f"gets the same id as {owner[pid]!r}"
+            raise ValueError(f"{where}: {clash}; give it a distinct title (panel ids come from titles)")
+        owner[pid] = panel.title
+        written["id"] = pid
+        out.append(written)
+    return out
 
 
-def _panel(panel: dict[str, Any]) -> dict[str, Any]:
-    panel = _only(panel, PANEL_KEYS)
-    panel["targets"] = [_target(t) for t in panel["targets"]]
-    return panel
+def _links(links: Sequence[G.DashboardLink], where: str) -> list[dict[str, Any]]:
+    return [_conform(_to_json(link), _defaults(link), LINK, where) for link in links]
 
 
 def _target(target: dict[str, Any]) -> dict[str, Any]:
-    target = _only(target, TARGET_KEYS)
     target["range"] = not target["instant"]
     return target
 
 
-def _only(data: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k in keys}
+def _variable(variable: G.Template, where: str) -> dict[str, Any]:
+    var = _conform(_to_json(variable), _defaults(variable), VARIABLE, f"{where}: variable {variable.name!r}")
+    var["current"] = _conform(var["current"], _OPTION_DEFAULTS, OPTION, f"{where}: variable {variable.name!r}")
+    var["options"] = [
+        _conform(o, _OPTION_DEFAULTS, OPTION, f"{where}: variable {variable.name!r}") for o in var["options"]
+    ]
+    if var["type"] == "datasource":
+        var["current"]["text"] = "Prometheus"
+    return var
+
+
+_MISSING = object()
+
+
+def _conform(written: dict[str, Any], default: dict[str, Any], shape: Shape, where: str) -> dict[str, Any]:
+    """``written`` in Grafana's current model: see :class:`Shape` and the module docstring."""
+    out: dict[str, Any] = {}
+    copies = dict(shape.copies)
+    for key, value in written.items():
+        if value is None:
+            continue
+        if key in shape.always:
+            out[key] = value
+        elif default.get(key, _MISSING) == value:
+            continue  # grafanalib's default, which nobody asked for
+        elif key in copies and written.get(copies[key], _MISSING) == value:
+            continue  # grafanalib's copy of a key that is written
+        elif key in shape.model:
+            out[key] = value
+        else:
+            raise UnsupportedOption(
+                f"{where}: {shape.name} option {key}={value!r} has no place in a current Grafana "
+                f"{shape.name} (schemaVersion {SCHEMA_VERSION}); use the current option instead"
+            )
+    return out
+
+
+def _defaults(obj: Any) -> dict[str, Any]:
+    """What grafanalib writes for ``obj``'s class when given only its required arguments."""
+    cls = type(obj)
+    if not attr.has(cls):
+        return {}  # plain JSON data: every key in it was set on purpose
+    required = {f.name: getattr(obj, f.name) for f in attr.fields(cls) if f.init and f.default is attr.NOTHING}
+    data: dict[str, Any] = _to_json(cls(**required))
+    return data
+
+
+def _to_json(obj: Any) -> Any:
+    """grafanalib objects as plain JSON data, ``None`` left only where it means something."""
+    return _drop_none(json.loads(json.dumps(obj, default=_encode)))
+
+
+def _encode(obj: Any) -> Any:
+    to_json_data = getattr(obj, "to_json_data", None)
+    if to_json_data is None:
+        raise TypeError(f"cannot write {type(obj).__name__} to dashboard JSON")
+    return to_json_data()
 
 
 def _drop_none(data: Any, key: str = "") -> Any:

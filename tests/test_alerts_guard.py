@@ -3,7 +3,9 @@ ticket, per-SLO tuning; and the catalog rules that keep a window table able to f
 
 from __future__ import annotations
 
+import json
 import subprocess
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from obsgen.generate import generate
 from obsgen.generate.alerting.plan import slo_plans
 from obsgen.model import Catalog
 from tests.conftest import TEST_CATALOGS, catalog_from, require_binary
+from tests.instrument_helpers import free_port, wait_for
 from tests.test_catalog_validation import problems_of
 
 SCRAPE = 15  # seconds
@@ -420,3 +423,61 @@ def test_a_burn_rate_between_the_cap_and_100_percent_is_capped_like_the_default_
     )
     (p,) = slo_plans(catalog, catalog.services[0])
     assert p.pairs[0].threshold == 0.5 and p.pairs[0].capped
+
+
+# --- Inhibition, with a real Alertmanager ----------------------------------------------------------
+
+
+def _post(url: str, body: Any) -> None:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def _alerts(url: str) -> list[dict[str, Any]] | None:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=5) as response:
+            return list(json.load(response))
+    except OSError:
+        return None
+
+
+def test_alertmanager_mutes_the_budget_ticket_while_the_same_slo_pages(tmp_path: Path) -> None:
+    """The generated alertmanager.yml, loaded by Alertmanager itself: with a page of checkout/availability
+    firing, its SLOErrorBudgetExhausted ticket is inhibited; the ticket of another SLO is not."""
+    binary = require_binary("prometheus-alertmanager", "prometheus-alertmanager")
+    config = tmp_path / "alertmanager.yml"
+    config.write_bytes(generate(OVERRIDES)[C.ALERTMANAGER_CONFIG_PATH])
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: _alerts(url) is not None, "Alertmanager's API")
+
+        def alert(name: str, slo: str, severity: str) -> dict[str, Any]:
+            return {"labels": {"alertname": name, "service": "checkout", "slo": slo, "team": "shop",
+                               "severity": severity}}
+
+        _post(f"{url}/api/v2/alerts", [
+            alert(C.ALERT_SLO_BURN, "availability", "page"),
+            alert(C.ALERT_BUDGET_EXHAUSTED, "availability", "ticket"),
+            alert(C.ALERT_BUDGET_EXHAUSTED, "latency", "ticket"),
+        ])
+
+        def states() -> dict[tuple[str, str], str] | None:
+            got = _alerts(url) or []
+            found = {(a["labels"]["alertname"], a["labels"]["slo"]): a["status"]["state"] for a in got}
+            return found if len(found) == 3 and "unprocessed" not in found.values() else None
+
+        assert wait_for(states, "the three alerts processed") == {
+            (C.ALERT_SLO_BURN, "availability"): "active",
+            (C.ALERT_BUDGET_EXHAUSTED, "availability"): "suppressed",
+            (C.ALERT_BUDGET_EXHAUSTED, "latency"): "active",
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,5 +1,5 @@
 import sys
 
-from obsgen.cli import main
+from obsgen.console import main
 
 sys.exit(main())

@@ -14,7 +14,8 @@ from obsgen import conventions as C
 from obsgen.catalog import json_schema, load_catalog_file
 from obsgen.errors import EXIT_DRIFT, EXIT_OK, CatalogError, ObsgenError
 from obsgen.generate import generate
-from obsgen.model import Catalog
+from obsgen.generate.discovery import warnings
+from obsgen.model import OUTPUTS, Catalog, Output
 from obsgen.writer import diff, write, write_file
 
 
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="exit 1 when the files under --out are not what generate would write")
     catalog_arg(c)
     c.add_argument("--out", default=".", help="output directory (default: .)")
+    for sp in (g, c):
+        sp.add_argument("--outputs", metavar="LIST",
+                        help=f"comma-separated outputs for this run instead of the catalog's `outputs` "
+                             f"({','.join(OUTPUTS)}); files of the others are not in the plan "
+                             "(generate prunes the ones it wrote before)")
     v = sub.add_parser("validate", help="check the catalog only")
     catalog_arg(v)
     sub.add_parser("schema", help="print the catalog's JSON Schema")
@@ -55,8 +61,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _load(path: str) -> Catalog:
-    return load_catalog_file(path)
+def _outputs(value: str | None) -> tuple[Output, ...] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in OUTPUTS]
+    if unknown or not names:
+        raise ObsgenError(f"--outputs {value!r}: {', '.join(map(repr, unknown)) or 'empty'} is not an output; "
+                          f"choose from {','.join(OUTPUTS)}")
+    return tuple(o for o in OUTPUTS if o in names)
+
+
+def _load(path: str, outputs: str | None = None) -> Catalog:
+    return load_catalog_file(path, _outputs(outputs))
+
+
+def _warn(catalog: Catalog) -> None:
+    for warning in warnings(catalog):
+        print(f"obsgen: warning: {warning}", file=sys.stderr)
 
 
 def run(argv: Sequence[str]) -> int:
@@ -66,7 +88,9 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_OK
     if args.command == "init":
         return _init(Path(args.path), args.force)
-    catalog = _load(args.catalog)
+    catalog = _load(args.catalog, getattr(args, "outputs", None))
+    if args.command in ("validate", "generate"):
+        _warn(catalog)
     if args.command == "validate":
         print(f"{args.catalog}: ok ({len(catalog.services)} services, "
               f"{sum(len(s.slos) for s in catalog.services)} SLOs, {len(catalog.resources)} resources)")

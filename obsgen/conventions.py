@@ -315,6 +315,10 @@ K8S_PRIORITY_CLASS: Final = "obsgen-service"
 K8S_PRIORITY_CLASS_PATH: Final = "k8s/priorityclass.yaml"
 #: Image tag the demo stack builds (``docker compose build``) and the manifests run.
 IMAGE_TAG: Final = "0.1.0"
+#: Defaults of a service's ``deploy`` block (Kubernetes Deployment).
+DEFAULT_CPU: Final = "500m"
+DEFAULT_MEMORY: Final = "256Mi"
+DEFAULT_PRESTOP_DELAY: Final = "5s"
 
 
 def k8s_env_dir(environment: str) -> str:
@@ -440,6 +444,8 @@ LABEL_ALERTNAME: Final = "alertname"
 K8S_PROMETHEUSRULES_DIR: Final = "k8s/prometheusrules"
 #: Alertmanager receiver of the demo stack's webhook (WEBHOOK_URL); every alert reaches it.
 DEMO_WEBHOOK_RECEIVER: Final = "demo-webhook"
+#: Root receiver outside the demo: alerts of no known team (every generated alert carries a team).
+UNROUTED_RECEIVER: Final = "unrouted"
 #: Where Alertmanager reads receiver secrets at runtime (mounted, never generated).
 ALERTMANAGER_SECRETS_DIR: Final = "/etc/alertmanager/secrets"
 

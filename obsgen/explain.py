@@ -31,6 +31,7 @@ from obsgen.generate.alerting.plan import (
     window_name,
 )
 from obsgen.generate.alerting.rules import targets_severity
+from obsgen.generate.discovery import scrape
 from obsgen.model import Catalog
 
 #: Error ratios of the detection columns (the SRE workbook quotes 100 %, 10 %, 2 % and 1 %).
@@ -94,6 +95,7 @@ def explain(catalog: Catalog) -> str:
             ]
             out += ["", "; ".join(first), *_guard_lines(p), *_budget_lines(catalog, p), *_cost_lines(costs[slo.name]),
                     ""]
+        out += [f"{service.name}: {scrape(catalog, service).why}", ""]
         severity = targets_severity(service)
         if severity is not None:
             wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))

@@ -6,14 +6,22 @@ names are validated, and every default is already applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, get_args
 
+from obsgen import conventions as C
 from obsgen.policy import DEFAULT_MIN_FAILURES, BurnRateWindow
 
 SLOKind = Literal["availability", "latency"]
 ResourceKind = Literal["node", "container"]
+#: Where the generated output runs: the docker-compose demo, a Kubernetes cluster with the
+#: Prometheus Operator, or Prometheus/Alertmanager on plain hosts.
+DeployTarget = Literal["compose", "kubernetes", "hosts"]
+#: What ``generate`` writes, each a family of files (see ``obsgen.generate.GENERATORS``).
+Output = Literal["rules", "rule_tests", "alertmanager", "prometheus", "logging", "dashboards", "kubernetes"]
+OUTPUTS: tuple[Output, ...] = get_args(Output)
+DEPLOY_TARGETS: tuple[DeployTarget, ...] = get_args(DeployTarget)
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,12 @@ class Team:
     name: str
     slack_channel: str | None = None
     pagerduty_service: str | None = None
+    #: A webhook every alert of the team is posted to (an internal endpoint: the URL is not a secret).
+    webhook_url: str | None = None
+
+    @property
+    def has_receiver(self) -> bool:
+        return bool(self.slack_channel or self.pagerduty_service or self.webhook_url)
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,20 @@ class SLO:
 
 
 @dataclass(frozen=True)
+class Workload:
+    """How obsgen deploys a service on Kubernetes (``services.<s>.deploy``); absent: not deployed by obsgen."""
+
+    image: str
+    port: int
+    liveness_path: str
+    readiness_path: str
+    cpu: str
+    memory: str
+    #: preStop sleep: time for kube-proxy and ingress controllers to drop the endpoint.
+    prestop_delay: timedelta
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     team: str
@@ -89,6 +117,7 @@ class Service:
     targets: tuple[str, ...]
     description: str | None = None
     runbook_url: str | None = None
+    workload: Workload | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +126,23 @@ class Resource:
     kind: ResourceKind
     job: str
     targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the output runs and the endpoints it points at (the catalog's ``deploy`` block).
+
+    The defaults are the compose demo stack's host names: a catalog without ``deploy``
+    generates what it always did, minus the demo webhook, which only the demo asks for.
+    """
+
+    target: DeployTarget = "compose"
+    prometheus_url: str = C.STACK_PROMETHEUS_URL
+    alertmanager_url: str = C.STACK_ALERTMANAGER_URL
+    loki_url: str = C.STACK_LOKI_URL
+    elasticsearch_url: str = C.STACK_ELASTICSEARCH_URL
+    #: The demo stack's local webhook receiver; every alert also goes there.  None: no such receiver.
+    demo_webhook_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +155,12 @@ class Catalog:
     teams: tuple[Team, ...]
     services: tuple[Service, ...]
     resources: tuple[Resource, ...]
+    deployment: Deployment = field(default_factory=Deployment)
+    outputs: frozenset[Output] = frozenset(OUTPUTS)
+
+    def wants(self, output: Output) -> bool:
+        """Whether ``generate`` writes the files of ``output``."""
+        return output in self.outputs
 
     def team(self, name: str) -> Team:
         for team in self.teams:

@@ -20,7 +20,7 @@ from typing import Any
 
 from obsgen.catalog import load_catalog
 from obsgen.generate.artifacts import Artifact, Json
-from obsgen.generate.dashboards import generate
+from obsgen.generate.dashboards import configmaps, generate
 from obsgen.model import Catalog
 
 #: Grafana variable -> what the tests send instead.
@@ -85,8 +85,9 @@ def case_catalog(case: str) -> Catalog:
 
 @functools.cache
 def case_artifacts(case: str) -> Mapping[str, Artifact]:
-    """What the dashboards generator returns for one of :data:`CASES`."""
-    return generate(case_catalog(case))
+    """What the dashboards generators (JSON and provisioning, sidecar ConfigMaps) return for one of :data:`CASES`."""
+    catalog = case_catalog(case)
+    return {**generate(catalog), **configmaps.generate(catalog)}
 
 
 def case_dashboards(case: str) -> dict[str, dict[str, Any]]:

@@ -57,15 +57,26 @@ def test_generated_config_passes_amtool_check_config(tmp_path: Path, catalog: Pa
 
 
 @pytest.mark.parametrize(("labels", "receivers"), [
-    ({"team": "pay", "severity": "page"}, ["demo-webhook", "pay-page"]),
-    ({"team": "pay", "severity": "ticket"}, ["demo-webhook", "pay-ticket"]),
-    ({"team": "web", "severity": "page"}, ["demo-webhook", "web-page"]),
-    ({"team": "ops", "severity": "ticket"}, ["demo-webhook", "ops-ticket"]),
-    ({"team": "nobody", "severity": "page"}, ["demo-webhook"]),
+    ({"team": "pay", "severity": "page"}, ["pay-page"]),
+    ({"team": "pay", "severity": "ticket"}, ["pay-ticket"]),
+    ({"team": "web", "severity": "page"}, ["web-page"]),
+    ({"team": "ops", "severity": "ticket"}, ["ops-ticket"]),
+    ({"team": "nobody", "severity": "page"}, ["unrouted"]),
 ], ids=["pay pages reach pay-page", "pay tickets reach pay-ticket", "web pages reach web-page",
-        "ops tickets reach ops-ticket", "an unknown team reaches the webhook only"])
+        "ops tickets reach ops-ticket", "an unknown team reaches the unrouted receiver"])
 def test_alerts_route_by_team_and_severity(am_config: Path, labels: dict[str, str], receivers: list[str]) -> None:
     assert _routes(am_config, service="checkout", slo="availability", **labels) == receivers
+
+
+def test_only_a_catalog_asking_for_the_demo_webhook_gets_it(tmp_path: Path) -> None:
+    assert "webhook:5001" not in generate(ROUTING)[C.ALERTMANAGER_CONFIG_PATH].decode()
+    path = tmp_path / "alertmanager.yml"
+    path.write_bytes(generate(load_catalog_file(str(REPO / "catalog.yaml")))[C.ALERTMANAGER_CONFIG_PATH])
+    assert C.WEBHOOK_URL in path.read_text()
+    # The demo: every alert reaches the local webhook first, then its team's receiver.
+    assert _routes(path, service="demo", slo="availability", team="ml-platform", severity="page") == [
+        C.DEMO_WEBHOOK_RECEIVER, "ml-platform-page"]
+    assert _routes(path, service="demo", team="nobody", severity="page") == [C.DEMO_WEBHOOK_RECEIVER]
 
 
 def _receiver(config: dict[str, Any], name: str) -> dict[str, Any]:
@@ -80,7 +91,7 @@ def test_receivers_read_secrets_from_files_never_from_the_config() -> None:
     assert pd["routing_key_file"] == f"{C.ALERTMANAGER_SECRETS_DIR}/pagerduty-pay-pd-routing-key"
     assert _receiver(config, "pay-ticket")["slack_configs"][0]["api_url_file"] == C.slack_url_file("pay")
     assert _receiver(config, "web-page")["slack_configs"][0]["channel"] == "#web"
-    assert set(_receiver(config, "ops-page")) == {"name"}, "a team without Slack or PagerDuty: webhook only"
+    assert set(_receiver(config, "ops-page")) == {"name"}, "a team without Slack or PagerDuty: no integration"
 
 
 def test_tickets_are_inhibited_while_the_same_slo_pages() -> None:

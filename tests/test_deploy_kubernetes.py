@@ -83,7 +83,6 @@ def test_every_core_kind_the_talk_asks_for_is_committed() -> None:
     assert kinds >= {
         "Namespace",
         "ConfigMap",
-        "Secret",
         "Deployment",
         "Service",
         "PodDisruptionBudget",
@@ -169,9 +168,20 @@ CATALOG = """
         job: payments
         slos: {availability: {kind: availability, objective: 99.9}}
         targets: ["pay-1:9000", "pay-2:9000", "pay-3:9000"]
+        deploy:
+          image: registry.example.com/pay:1.4.2
+          port: 9000
+          probes: {liveness: /actuator/health/liveness, readiness: /actuator/health/readiness}
+          resources: {cpu: "2", memory: 1Gi}
+          prestop_delay: 10s
       cart:
         team: t
         job: cart
+        slos: {availability: {kind: availability, objective: 99}}
+        deploy: {image: cart:2}
+      edge:
+        team: t
+        job: edge-proxy
         slos: {availability: {kind: availability, objective: 99}}
 """
 
@@ -206,16 +216,68 @@ def test_the_pods_read_the_configmap_and_roll_when_it_changes(catalog: Catalog) 
     assert len(checksums) == 2, "a different LOG_LEVEL must give a different pod template"
 
 
-def test_the_secret_holds_keys_but_never_a_value(catalog: Catalog) -> None:
-    for secret in _docs(catalog, "Secret"):
-        assert "data" not in secret
-        assert set(secret["stringData"].values()) == {""}
+def test_no_secret_is_generated_so_applying_an_environment_never_blanks_one(catalog: Catalog) -> None:
+    kinds = {doc["kind"] for docs in _plan(catalog).values() for doc in docs}
+    assert "Secret" not in kinds
+    for deployment in _docs(catalog, "Deployment"):
+        (secret_ref,) = [ref["secretRef"] for ref in _container(deployment)["envFrom"] if "secretRef" in ref]
+        assert secret_ref["optional"] is True, "the pod must start before anyone creates the Secret"
 
 
-def test_the_port_comes_from_the_targets_or_defaults(catalog: Catalog) -> None:
+def test_the_workload_comes_from_the_services_deploy_block_or_defaults(catalog: Catalog) -> None:
     deployments = {d["metadata"]["name"]: d for d in _docs(catalog, "Deployment", "prod")}
-    assert _container(deployments["pay"])["ports"][0]["containerPort"] == 9000
-    assert _container(deployments["cart"])["ports"][0]["containerPort"] == C.DEFAULT_PORT
+    pay, cart = _container(deployments["pay"]), _container(deployments["cart"])
+    assert (pay["image"], cart["image"]) == ("registry.example.com/pay:1.4.2", "cart:2")
+    assert pay["ports"][0]["containerPort"] == 9000
+    assert cart["ports"][0]["containerPort"] == C.DEFAULT_PORT
+    assert pay["livenessProbe"]["httpGet"]["path"] == "/actuator/health/liveness"
+    assert pay["readinessProbe"]["httpGet"]["path"] == "/actuator/health/readiness"
+    assert cart["livenessProbe"]["httpGet"]["path"] == C.LIVENESS_PATH
+    assert pay["resources"]["limits"] == pay["resources"]["requests"] == {"cpu": "2", "memory": "1Gi"}
+    assert cart["resources"]["limits"] == {"cpu": C.DEFAULT_CPU, "memory": C.DEFAULT_MEMORY}
+    assert pay["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "10"]
+    grace = deployments["pay"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    config = next(c for c in _docs(catalog, "ConfigMap", "prod") if c["metadata"]["name"] == "pay-config")
+    assert grace == 10 + int(config["data"][C.ENV_SHUTDOWN_GRACE])
+    for _, doc in ((p, d) for p, docs in _plan(catalog).items() for d in docs):
+        if doc["kind"] not in ("ServiceMonitor",):
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_a_service_without_a_deploy_block_gets_no_workload_only_a_servicemonitor(catalog: Catalog) -> None:
+    plan = _plan(catalog)
+    assert not any(path.endswith("/edge.yaml") for path in plan if not path.startswith(C.K8S_SERVICEMONITORS_DIR))
+    for env in ("prod", "qa"):
+        names = {d["metadata"]["name"] for kind in ("Deployment", "Service", "ConfigMap")
+                 for d in _docs(catalog, kind, env)}
+        assert not any(name.startswith("edge") for name in names)
+    monitors = [m for m in _docs(catalog, "ServiceMonitor") if m["metadata"]["name"] == "edge"]
+    assert len(monitors) == 2
+    for monitor in monitors:
+        spec = monitor["spec"]
+        # Not obsgen's Service: no job label to read; the job is set by relabelling.
+        assert "jobLabel" not in spec
+        assert spec["selector"] == {"matchLabels": {C.K8S_NAME_LABEL: "edge"}}
+        assert spec["endpoints"][0]["relabelings"] == [
+            {"action": "replace", "targetLabel": "job", "replacement": "edge-proxy"}
+        ]
+
+
+def test_servicemonitors_of_undeployed_services_match_the_operator_crd(
+    catalog: Catalog, servicemonitor_spec_schema: Any
+) -> None:
+    for monitor in _docs(catalog, "ServiceMonitor"):
+        jsonschema.validate(monitor["spec"], servicemonitor_spec_schema)
+
+
+def test_a_catalog_without_deployed_services_has_no_priority_class() -> None:
+    catalog = catalog_from("""
+        apiVersion: obsgen/v1
+        teams: {t: {}}
+        services: {edge: {team: t}}
+    """)
+    assert C.K8S_PRIORITY_CLASS_PATH not in k8s.generate(catalog)
+    assert C.k8s_servicemonitor_path("edge") in k8s.generate(catalog)
 
 
 def test_replicas_are_at_least_two_and_cover_the_targets(catalog: Catalog) -> None:
@@ -302,8 +364,10 @@ def test_servicemonitors_scrape_each_service_with_the_catalogs_job(catalog: Cata
     for env in ("prod", "qa"):
         services = {s["metadata"]["name"]: s for s in _docs(catalog, "Service", env)}
         monitors = {m["metadata"]["name"]: m for m in _docs(catalog, "ServiceMonitor", env)}
-        assert set(monitors) == set(services) == {"pay", "cart"}
+        assert set(monitors) == set(services) | {"edge"} == {"pay", "cart", "edge"}
         for name, monitor in monitors.items():
+            if name == "edge":
+                continue
             service = services[name]
             spec = monitor["spec"]
             assert spec["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
@@ -328,12 +392,12 @@ def test_the_template_is_valid_yaml_for_hostile_descriptions() -> None:
             job: x
             description: "quotes \\" and: colons # hashes\\nand a second line"
             slos: {availability: {kind: availability, objective: 99}}
+            deploy: {image: "x:1"}
         """
     )
     docs = _plan(catalog)["k8s/prod/x.yaml"]
     assert [d["kind"] for d in docs] == [
         "ConfigMap",
-        "Secret",
         "Deployment",
         "Service",
         "PodDisruptionBudget",

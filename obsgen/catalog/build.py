@@ -18,7 +18,19 @@ from obsgen.catalog import spec
 from obsgen.catalog.alerting import alerting, alerting_problems, merged
 from obsgen.catalog.loader import Document, Path, load
 from obsgen.errors import CatalogError, Problem
-from obsgen.model import SLO, Catalog, Environment, Metrics, Resource, Service, Team
+from obsgen.model import (
+    OUTPUTS,
+    SLO,
+    Catalog,
+    Deployment,
+    Environment,
+    Metrics,
+    Output,
+    Resource,
+    Service,
+    Team,
+    Workload,
+)
 
 #: RE2 (Prometheus' regex engine) has no lookaround and no backreferences.
 _RE2_UNSUPPORTED = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
@@ -26,11 +38,18 @@ _RE2_UNSUPPORTED = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
 _SUCCESS_CODES = ("200", "201", "204", "301", "304")
 
 
-def load_catalog(data: bytes, file: str) -> Catalog:
-    """Parse, check and normalise a catalog; raise CatalogError with every problem."""
+def load_catalog(data: bytes, file: str, outputs: tuple[Output, ...] | None = None) -> Catalog:
+    """Parse, check and normalise a catalog; raise CatalogError with every problem.
+
+    ``outputs`` replaces the catalog's ``outputs`` for one run (``--outputs``); the rules that
+    depend on what is generated (endpoints the selected outputs need) are checked against it.
+    """
     doc, problems = load(data, file)
     problems += spec.check(doc)
+    if outputs is not None and isinstance(doc.data, dict):
+        doc.data["outputs"] = list(outputs)
     problems += _cross_field_problems(doc)
+    problems += _deployment_problems(doc)
     if problems:
         raise CatalogError(problems)
     return _build(doc.data)
@@ -81,6 +100,60 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
     has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
     if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
         problems.append(doc.problem(("slo_period",), why))
+    return problems
+
+
+#: Endpoints each output points at: outside the compose demo they must be named, never guessed.
+_ENDPOINTS_NEEDED: dict[str, tuple[Output, ...]] = {
+    "prometheus_url": ("dashboards",),
+    "alertmanager_url": ("prometheus", "dashboards"),
+    "loki_url": ("logging", "dashboards"),
+    "elasticsearch_url": ("logging", "dashboards"),
+    "grafana_url": ("rules",),
+}
+#: preStop sleeps the PodPolicy's 30 s grace period leaves room for (drain and delay after it).
+_PRESTOP_RANGE = (1.0, 20.0)
+
+
+def _deployment_problems(doc: Document) -> list[Problem]:
+    """``deploy``, ``outputs`` and the services' ``deploy`` blocks against each other."""
+    data = _dict(doc.data)
+    deploy = _dict(data.get("deploy"))
+    problems: list[Problem] = []
+    outputs = data.get("outputs", list(OUTPUTS))
+    outputs = outputs if isinstance(outputs, list) else list(OUTPUTS)
+    if "rule_tests" in outputs and "rules" not in outputs:
+        problems.append(doc.problem(("outputs",), "rule_tests test the generated rules: add rules to outputs, "
+                                                  "or drop rule_tests"))
+    top, nested = data.get("grafana_url"), deploy.get("grafana_url")
+    if isinstance(top, str) and isinstance(nested, str) and top.rstrip("/") != nested.rstrip("/"):
+        problems.append(doc.problem(("deploy", "grafana_url"), f"differs from grafana_url ({top}); "
+                                                               "set only deploy.grafana_url"))
+    target = deploy.get("target", "compose")
+    if deploy.get("demo_webhook") is True and target != "compose":
+        problems.append(doc.problem(("deploy", "demo_webhook"), f"the demo webhook exists only in the compose "
+                                                                f"stack, not with target {target}; remove it"))
+    if target != "compose":
+        given = {k for k in deploy if isinstance(k, str)} | ({"grafana_url"} if isinstance(top, str) else set())
+        for key, users in _ENDPOINTS_NEEDED.items():
+            wanting = [o for o in users if o in outputs]
+            if wanting and key not in given:
+                problems.append(doc.problem(("deploy",), f"missing {key}: with target {target}, "
+                                                         f"{' and '.join(wanting)} point at it; add deploy.{key} "
+                                                         "(obsgen guesses host names only for the compose demo)"))
+    for name, raw in _dict(data.get("services")).items():
+        workload = _dict(_dict(raw).get("deploy"))
+        path: Path = ("services", name, "deploy")
+        port = workload.get("port")
+        if isinstance(port, float) and not port.is_integer():
+            problems.append(doc.problem((*path, "port"), f"{port} is not a whole port number"))
+        delay = _duration(workload.get("prestop_delay"))
+        low, high = _PRESTOP_RANGE
+        seconds = delay.total_seconds() if delay is not None else None
+        if seconds is not None and (not low <= seconds <= high or not seconds.is_integer()):
+            problems.append(doc.problem((*path, "prestop_delay"), f"must be whole seconds between {low:g}s and "
+                                                                  f"{high:g}s: the 30 s grace period must leave "
+                                                                  "time to drain"))
     return problems
 
 
@@ -157,9 +230,11 @@ def _file_name_problems(services: dict[str, Any], resources: dict[str, Any], doc
 def _build(data: dict[str, Any]) -> Catalog:
     """The model of a catalog that has passed every check."""
     prom = data.get("prometheus", {})
+    deploy = data.get("deploy", {})
+    grafana_url = deploy.get("grafana_url", data.get("grafana_url", C.DEFAULT_GRAFANA_URL))
     return Catalog(
         slo_period=durations.parse(data.get("slo_period", C.DEFAULT_SLO_PERIOD)),
-        grafana_url=data.get("grafana_url", C.DEFAULT_GRAFANA_URL).rstrip("/"),
+        grafana_url=grafana_url.rstrip("/"),
         scrape_interval=durations.parse(prom.get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL)),
         evaluation_interval=durations.parse(prom.get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL)),
         environments=tuple(
@@ -167,7 +242,7 @@ def _build(data: dict[str, Any]) -> Catalog:
             for name, e in sorted(data.get("environments", {"prod": {}}).items())
         ),
         teams=tuple(
-            Team(name, t.get("slack_channel"), t.get("pagerduty_service"))
+            Team(name, t.get("slack_channel"), t.get("pagerduty_service"), t.get("webhook_url"))
             for name, t in sorted(data["teams"].items())
         ),
         services=tuple(_service(name, s) for name, s in sorted(data["services"].items())),
@@ -175,6 +250,36 @@ def _build(data: dict[str, Any]) -> Catalog:
             Resource(name, r["kind"], r["job"], tuple(r.get("targets", ())))
             for name, r in sorted(data.get("resources", {}).items())
         ),
+        deployment=_deployment(deploy),
+        outputs=frozenset(data.get("outputs", OUTPUTS)),
+    )
+
+
+def _deployment(deploy: dict[str, Any]) -> Deployment:
+    default = Deployment()
+    return Deployment(
+        target=deploy.get("target", default.target),
+        prometheus_url=deploy.get("prometheus_url", default.prometheus_url).rstrip("/"),
+        alertmanager_url=deploy.get("alertmanager_url", default.alertmanager_url).rstrip("/"),
+        loki_url=deploy.get("loki_url", default.loki_url).rstrip("/"),
+        elasticsearch_url=deploy.get("elasticsearch_url", default.elasticsearch_url).rstrip("/"),
+        demo_webhook_url=C.WEBHOOK_URL if deploy.get("demo_webhook") else None,
+    )
+
+
+def _workload(raw: dict[str, Any] | None) -> Workload | None:
+    if raw is None:
+        return None
+    probes = raw.get("probes", {})
+    resources = raw.get("resources", {})
+    return Workload(
+        image=raw["image"],
+        port=int(raw.get("port", C.DEFAULT_PORT)),
+        liveness_path=probes.get("liveness", C.LIVENESS_PATH),
+        readiness_path=probes.get("readiness", C.READINESS_PATH),
+        cpu=resources.get("cpu", C.DEFAULT_CPU),
+        memory=resources.get("memory", C.DEFAULT_MEMORY),
+        prestop_delay=durations.parse(raw.get("prestop_delay", C.DEFAULT_PRESTOP_DELAY)),
     )
 
 
@@ -196,6 +301,7 @@ def _service(name: str, s: dict[str, Any]) -> Service:
         targets=tuple(s.get("targets", ())),
         description=s.get("description"),
         runbook_url=s.get("runbook_url"),
+        workload=_workload(s.get("deploy")),
     )
 
 

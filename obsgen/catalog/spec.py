@@ -19,6 +19,7 @@ from obsgen import conventions as C
 from obsgen import durations
 from obsgen.catalog.loader import Document, Path, type_name
 from obsgen.errors import Problem
+from obsgen.model import DEPLOY_TARGETS, OUTPUTS
 
 
 class Spec:
@@ -264,6 +265,16 @@ class Duration(Str):
                 problems.append(doc.problem(path, str(exc)))
 
 
+#: Endpoints reach Prometheus, Alertmanager, Fluentd and Grafana provisioning (which expands `$`):
+#: scheme, host, port and path only; no credentials (secrets never live in the catalog).
+ENDPOINT_PATTERN = r"^https?://[A-Za-z0-9.\-_~\[\]:]+(/[A-Za-z0-9.\-_~/%]*)?$"
+ENDPOINT_HINT = "must be an http:// or https:// URL of host, port and path only (no credentials, query or '$')"
+
+
+def _endpoint(description: str) -> Str:
+    return Str(description=description, pattern=ENDPOINT_PATTERN, pattern_hint=ENDPOINT_HINT, max_length=2048)
+
+
 def _duration(description: str) -> Duration:
     return Duration(description=description, pattern=DURATION_PATTERN, pattern_hint=DURATION_HINT, max_length=32)
 
@@ -319,6 +330,37 @@ SLO = Obj(
     description="A service level objective",
 )
 
+#: Kubernetes quantities (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/).
+CPU_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,3})?m?$"
+MEMORY_PATTERN = r"^[0-9]{1,9}(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+#: Container images: registry/path:tag or @sha256:digest, no spaces or quotes.
+IMAGE_PATTERN = r"^[a-z0-9][a-z0-9._\-/:@]*$"
+HTTP_PATH_PATTERN = r"^/[A-Za-z0-9._~\-/]*$"
+
+WORKLOAD = Obj(
+    {
+        "image": Field(Str(description="Container image, e.g. registry.example.com/pay:1.4.2", max_length=255,
+                           pattern=IMAGE_PATTERN, pattern_hint="is not an image reference (registry/name:tag)"),
+                       required=True),
+        "port": Field(Num(description=f"Port the container serves HTTP and /metrics on; default {C.DEFAULT_PORT}",
+                          exclusive_min=0, exclusive_max=65536)),
+        "probes": Field(Obj({
+            "liveness": Field(Str(description=f"Liveness probe path; default {C.LIVENESS_PATH}", max_length=255,
+                                  pattern=HTTP_PATH_PATTERN, pattern_hint="must be a URL path like /healthz")),
+            "readiness": Field(Str(description=f"Readiness probe path; default {C.READINESS_PATH}", max_length=255,
+                                   pattern=HTTP_PATH_PATTERN, pattern_hint="must be a URL path like /ready")),
+        }, description="HTTP probe paths; the defaults are obsgen.instrument's")),
+        "resources": Field(Obj({
+            "cpu": Field(Str(description="CPU request = limit; default 500m", max_length=16,
+                             pattern=CPU_PATTERN, pattern_hint="is not a CPU quantity (e.g. 500m, 2)")),
+            "memory": Field(Str(description="Memory request = limit; default 256Mi", max_length=16,
+                                pattern=MEMORY_PATTERN, pattern_hint="is not a memory quantity (e.g. 256Mi, 1Gi)")),
+        }, description="Requests = limits (Guaranteed QoS)")),
+        "prestop_delay": Field(_duration("preStop sleep before SIGTERM, 1s to 20s; default 5s")),
+    },
+    description="How obsgen deploys the service on Kubernetes; without it, no Deployment is generated",
+)
+
 SERVICE = Obj(
     {
         "team": Field(Str(description="The owning team; must name an entry of teams"), required=True),
@@ -346,6 +388,7 @@ SERVICE = Obj(
                                  max_items=100)),
         })),
         "targets": Field(TARGETS),
+        "deploy": Field(WORKLOAD),
     },
     description="A service",
 )
@@ -354,7 +397,22 @@ CATALOG = Obj(
     {
         "apiVersion": Field(Str(description="Catalog format version", enum=(C.API_VERSION,)), required=True),
         "slo_period": Field(_duration("Period over which SLOs and error budgets are measured; default 28d")),
-        "grafana_url": Field(_url("Base URL of Grafana, for dashboard links in alerts; default http://localhost:3000")),
+        "grafana_url": Field(_url("Base URL of Grafana, for dashboard links in alerts; default http://localhost:3000 "
+                                  "(same as deploy.grafana_url; set one of them)")),
+        "deploy": Field(Obj({
+            "target": Field(Str(enum=DEPLOY_TARGETS, description="compose: the docker-compose demo (default); "
+                                "kubernetes: a cluster with the Prometheus Operator; hosts: plain Prometheus and "
+                                "Alertmanager")),
+            "prometheus_url": Field(_endpoint("Prometheus, as Grafana and Prometheus itself reach it")),
+            "alertmanager_url": Field(_endpoint("Alertmanager, as Prometheus and Grafana reach it")),
+            "loki_url": Field(_endpoint("Loki, as Fluentd and Grafana reach it")),
+            "elasticsearch_url": Field(_endpoint("Elasticsearch, as Fluentd and Grafana reach it")),
+            "grafana_url": Field(_url("Grafana, for dashboard links in alerts; default http://localhost:3000")),
+            "demo_webhook": Field(Bool(description="compose only: every alert also goes to the demo stack's local "
+                                       f"webhook ({C.WEBHOOK_URL}); default false")),
+        }, description="Where the generated output runs and the endpoints it points at")),
+        "outputs": Field(List(Str(enum=OUTPUTS), unique=True, min_items=1, max_items=len(OUTPUTS),
+                              description="What generate writes; default: everything")),
         "prometheus": Field(Obj({
             "scrape_interval": Field(_duration("Scrape interval of the generated Prometheus config; default 15s")),
             "evaluation_interval": Field(_duration("Evaluation interval of fast rule groups; default 30s")),
@@ -368,6 +426,8 @@ CATALOG = Obj(
             "pagerduty_service": Field(Str(pattern=r"^[A-Za-z0-9._\-]{1,100}$",
                                            pattern_hint="must be a name (letters, digits, . _ -); secrets never live in the catalog",
                                            max_length=100)),
+            "webhook_url": Field(_url("A webhook receiving every alert of the team (not a secret: use Slack or "
+                                      "PagerDuty for endpoints that need one)")),
         }), description="Team name -> contact points", min_items=1), required=True),
         "services": Field(Map(SERVICE, description="Service name -> service", min_items=1), required=True),
         "resources": Field(Map(Obj({

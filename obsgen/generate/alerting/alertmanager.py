@@ -1,9 +1,11 @@
 """``stack/alertmanager/alertmanager.yml``: routes by team and severity, secrets read at runtime.
 
-Every alert first reaches the demo stack's local webhook (``continue: true``), then its team's
-page or ticket receiver.  Pages go to PagerDuty when the team has a service there (else Slack),
-tickets to Slack; a team with neither gets the webhook only.  Secrets are files Alertmanager
-reads when it sends (``*_file``), never values in the generated config.
+Every alert goes to its team's page or ticket receiver.  Pages go to PagerDuty when the team has a
+service there (else Slack), tickets to Slack; a team's ``webhook_url`` gets both.  Secrets are files
+Alertmanager reads when it sends (``*_file``), never values in the generated config.  Only where the
+catalog asks for it (``deploy.demo_webhook``, the compose demo) does every alert first reach the
+demo stack's local webhook (``continue: true``); elsewhere an alert of no known team reaches the
+``unrouted`` receiver, which notifies no one (Alertmanager's UI still lists it).
 """
 
 from __future__ import annotations
@@ -52,17 +54,23 @@ def _receiver(team: Team, severity: str) -> dict[str, Any]:
                     'Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}',
             "send_resolved": True,
         }]
+    if team.webhook_url:
+        receiver["webhook_configs"] = [{"url": team.webhook_url, "send_resolved": True}]
     return receiver
 
 
 def config(catalog: Catalog) -> dict[str, Any]:
     teams = sorted(catalog.teams, key=lambda t: t.name)
-    routes: list[dict[str, Any]] = [
-        {"receiver": C.DEMO_WEBHOOK_RECEIVER, "continue": True},
-    ]
-    receivers: list[dict[str, Any]] = [
-        {"name": C.DEMO_WEBHOOK_RECEIVER, "webhook_configs": [{"url": C.WEBHOOK_URL, "send_resolved": True}]},
-    ]
+    demo_webhook = catalog.deployment.demo_webhook_url
+    routes: list[dict[str, Any]] = []
+    receivers: list[dict[str, Any]] = []
+    if demo_webhook is not None:
+        root = C.DEMO_WEBHOOK_RECEIVER
+        routes.append({"receiver": root, "continue": True})
+        receivers.append({"name": root, "webhook_configs": [{"url": demo_webhook, "send_resolved": True}]})
+    else:
+        root = C.UNROUTED_RECEIVER
+        receivers.append({"name": root})
     for team in teams:
         team_routes = []
         for severity in (C.SEVERITY_PAGE, C.SEVERITY_TICKET):
@@ -81,7 +89,7 @@ def config(catalog: Catalog) -> dict[str, Any]:
     return {
         "global": {"resolve_timeout": "5m"},
         "route": {
-            "receiver": C.DEMO_WEBHOOK_RECEIVER,
+            "receiver": root,
             "group_by": GROUP_BY,
             **TIMING[C.SEVERITY_PAGE],
             "routes": routes,

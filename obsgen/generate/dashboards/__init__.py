@@ -7,7 +7,6 @@ factories and the final JSON), one module per dashboard kind, and
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Any
 
 from obsgen import conventions as C
@@ -31,12 +30,8 @@ def dashboards(catalog: Catalog) -> dict[str, dict[str, Any]]:
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    """dashboards/*.json, Grafana provisioning, and k8s/dashboards/*.yaml."""
-    out: dict[str, Artifact] = {}
-    for path, board in dashboards(catalog).items():
-        name = PurePosixPath(path).stem
-        out[path] = Json(board)
-        out[C.dashboard_configmap_path(name)] = Yaml(provisioning.configmap(name, board))
+    """dashboards/*.json and Grafana provisioning (ConfigMaps: :mod:`configmaps`)."""
+    out: dict[str, Artifact] = {path: Json(board) for path, board in dashboards(catalog).items()}
     out[C.GRAFANA_DATASOURCES_FILE] = Yaml(provisioning.datasources(catalog))
     out[C.GRAFANA_DASHBOARD_PROVIDER_FILE] = Yaml(provisioning.dashboard_provider())
     return dict(sorted(out.items()))

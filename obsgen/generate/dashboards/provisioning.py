@@ -43,7 +43,7 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
         "datasources": [
             {
                 "name": "Prometheus", "type": "prometheus", "uid": C.DATASOURCE_PROMETHEUS_UID,
-                "access": "proxy", "url": C.STACK_PROMETHEUS_URL, "isDefault": True, "editable": False,
+                "access": "proxy", "url": catalog.deployment.prometheus_url, "isDefault": True, "editable": False,
                 "jsonData": {
                     "httpMethod": "POST",
                     "timeInterval": durations.format_prometheus(catalog.scrape_interval),
@@ -52,12 +52,12 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
             },
             {
                 "name": "Alertmanager", "type": "alertmanager", "uid": C.DATASOURCE_ALERTMANAGER_UID,
-                "access": "proxy", "url": C.STACK_ALERTMANAGER_URL, "editable": False,
+                "access": "proxy", "url": catalog.deployment.alertmanager_url, "editable": False,
                 "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
             },
             {
                 "name": "Loki", "type": "loki", "uid": C.DATASOURCE_LOKI_UID,
-                "access": "proxy", "url": C.STACK_LOKI_URL, "editable": False,
+                "access": "proxy", "url": catalog.deployment.loki_url, "editable": False,
                 "jsonData": {
                     "maxLines": 1000,
                     "derivedFields": [
@@ -74,7 +74,7 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
             },
             {
                 "name": "Elasticsearch", "type": "elasticsearch", "uid": C.DATASOURCE_ELASTICSEARCH_UID,
-                "access": "proxy", "url": C.STACK_ELASTICSEARCH_URL, "editable": False,
+                "access": "proxy", "url": catalog.deployment.elasticsearch_url, "editable": False,
                 "jsonData": {
                     "index": C.ES_INDEX_PATTERN,
                     "timeField": C.ES_TIME_FIELD,

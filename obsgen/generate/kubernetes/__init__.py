@@ -1,10 +1,13 @@
 """Kubernetes manifests for every catalog service in every catalog environment.
 
 Per environment (its own namespace, ``k8s/<env>/``): a Namespace, and per
-service one file holding its ConfigMap (LOG_LEVEL of that environment, the
-shutdown timings), an empty Secret, the Deployment, the Service and a
-PodDisruptionBudget.  Shared: the PriorityClass (``k8s/priorityclass.yaml``)
-and, per service, a ServiceMonitor in each environment's namespace
+service the catalog says how to deploy (``services.<s>.deploy``: image, port,
+probes, resources) one file holding its ConfigMap (LOG_LEVEL of that
+environment, the shutdown timings), the Deployment, the Service and a
+PodDisruptionBudget.  No Secret is generated (applying an empty one would blank
+the real one); the Deployment references it as optional.  Shared: the
+PriorityClass (``k8s/priorityclass.yaml``) and, for every service, deployed by
+obsgen or not, a ServiceMonitor in each environment's namespace
 (``k8s/servicemonitors/<service>.yaml``; needs the Prometheus Operator CRDs).
 
 The talk's practices are here as data (:data:`POD_POLICY`); the Deployment is a
@@ -13,6 +16,7 @@ Jinja template only so its comments can explain each number next to it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ import jinja2
 from obsgen import conventions as C
 from obsgen import durations
 from obsgen.generate.artifacts import Artifact, Text, Yaml, YamlDocuments
-from obsgen.model import Catalog, Environment, Service
+from obsgen.model import Catalog, Environment, Service, Workload
 
 __all__ = ["POD_POLICY", "PodPolicy", "generate", "service_context"]
 
@@ -89,14 +93,25 @@ _TEMPLATES: Final = jinja2.Environment(
 )
 
 
+def _workload(service: Service) -> Workload:
+    if service.workload is None:
+        raise ValueError(f"service {service.name} has no deploy block: obsgen does not deploy it")
+    return service.workload
+
+
 def _port(service: Service) -> int:
-    """The port every target of the service listens on, or the default port."""
-    ports = {target.rpartition(":")[2] for target in service.targets}
-    if len(ports) == 1:
-        (port,) = ports
-        if port.isdigit():
-            return int(port)
-    return C.DEFAULT_PORT
+    return _workload(service).port
+
+
+def pod_policy(service: Service, policy: PodPolicy = POD_POLICY) -> PodPolicy:
+    """``policy`` with the service's own resources and preStop delay (``services.<s>.deploy``)."""
+    workload = _workload(service)
+    return dataclasses.replace(
+        policy,
+        cpu=workload.cpu,
+        memory=workload.memory,
+        prestop_sleep_seconds=int(workload.prestop_delay.total_seconds()),
+    )
 
 
 def labels(service: Service, environment: Environment) -> dict[str, str]:
@@ -126,6 +141,8 @@ def service_context(
     service: Service, environment: Environment, policy: PodPolicy = POD_POLICY
 ) -> dict[str, Any]:
     """Everything the template prints for one service in one environment."""
+    policy = pod_policy(service, policy)
+    workload = _workload(service)
     config = config_data(service, environment, policy)
     checksum = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     return {
@@ -142,13 +159,15 @@ def service_context(
         "config_checksum": checksum,
         "secret_name": f"{service.name}-secrets",
         "secret_keys": [C.ENV_SENTRY_DSN],
-        "image": C.service_image(service.name),
+        "image": workload.image,
         "port": _port(service),
         "port_name": C.K8S_METRICS_PORT_NAME,
         "replicas": max(policy.min_replicas, len(service.targets)),
         "priority_class": C.K8S_PRIORITY_CLASS,
-        "liveness_path": C.LIVENESS_PATH,
-        "readiness_path": C.READINESS_PATH,
+        "liveness_path": workload.liveness_path,
+        "readiness_path": workload.readiness_path,
+        # The comments explain obsgen.instrument's probes only where the service uses its paths.
+        "obsgen_probes": (workload.liveness_path, workload.readiness_path) == (C.LIVENESS_PATH, C.READINESS_PATH),
         "policy": policy,
     }
 
@@ -167,7 +186,7 @@ _TEMPLATES.filters["yaml_map"] = _yaml_map
 
 
 def service_manifests(service: Service, environment: Environment, policy: PodPolicy = POD_POLICY) -> str:
-    """ConfigMap, Secret, Deployment, Service and PodDisruptionBudget as one commented YAML stream."""
+    """ConfigMap, Deployment, Service and PodDisruptionBudget as one commented YAML stream."""
     return _TEMPLATES.get_template("service.yaml.j2").render(service_context(service, environment, policy))
 
 
@@ -202,7 +221,22 @@ def priority_class(policy: PodPolicy = POD_POLICY) -> dict[str, Any]:
 
 
 def service_monitor(catalog: Catalog, service: Service, environment: Environment) -> dict[str, Any]:
-    """Prometheus Operator ServiceMonitor: scrape the Service's pods with the catalog's job and interval."""
+    """Prometheus Operator ServiceMonitor: scrape the Service's pods with the catalog's job and interval.
+
+    A Service obsgen generates carries the job in a label (``jobLabel``); one deployed by others
+    only needs the name label and a port named ``http``, and the job is set by relabelling.
+    """
+    endpoint: dict[str, Any] = {
+        "port": C.K8S_METRICS_PORT_NAME,
+        "path": C.METRICS_PATH,
+        "interval": durations.format_prometheus(catalog.scrape_interval),
+    }
+    spec: dict[str, Any] = {}
+    if service.workload is not None:
+        # The job label of every series is the catalog's job, as alerts and dashboards select it.
+        spec["jobLabel"] = C.K8S_JOB_LABEL
+    else:
+        endpoint["relabelings"] = [{"action": "replace", "targetLabel": C.LABEL_JOB, "replacement": service.job}]
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
@@ -212,17 +246,10 @@ def service_monitor(catalog: Catalog, service: Service, environment: Environment
             "labels": labels(service, environment),
         },
         "spec": {
-            # The job label of every series is the catalog's job, as alerts and dashboards select it.
-            "jobLabel": C.K8S_JOB_LABEL,
+            **spec,
             "selector": {"matchLabels": {C.K8S_NAME_LABEL: service.name}},
             "namespaceSelector": {"matchNames": [C.k8s_namespace(environment.name)]},
-            "endpoints": [
-                {
-                    "port": C.K8S_METRICS_PORT_NAME,
-                    "path": C.METRICS_PATH,
-                    "interval": durations.format_prometheus(catalog.scrape_interval),
-                }
-            ],
+            "endpoints": [endpoint],
         },
     }
 
@@ -231,10 +258,12 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
     out: dict[str, Artifact] = {}
     if not catalog.services:
         return out
-    out[C.K8S_PRIORITY_CLASS_PATH] = Yaml(priority_class())
+    deployed = [service for service in catalog.services if service.workload is not None]
+    if deployed:
+        out[C.K8S_PRIORITY_CLASS_PATH] = Yaml(priority_class())
     for environment in catalog.environments:
         out[C.k8s_namespace_path(environment.name)] = Yaml(namespace(environment))
-        for service in catalog.services:
+        for service in deployed:
             out[C.k8s_service_manifest_path(environment.name, service.name)] = Text(
                 service_manifests(service, environment)
             )

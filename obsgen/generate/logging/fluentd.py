@@ -143,12 +143,12 @@ def context(catalog: Catalog) -> dict[str, Any]:
         "env_expression": _bounded(C.LOG_ENVIRONMENT, envs, fallback=C.ENV_ENVIRONMENT),
         "level_expression": _bounded(C.LOG_LEVEL_FIELD, list(C.LOG_LEVELS)),
         "loki": {
-            "url": quote(C.STACK_LOKI_URL),
+            "url": quote(catalog.deployment.loki_url),
             "labels": [_key(label) for label in C.LOKI_STREAM_LABELS],
             "buffer": _buffer("loki"),
         },
         "es": {
-            "url": quote(C.STACK_ELASTICSEARCH_URL),
+            "url": quote(catalog.deployment.elasticsearch_url),
             "index_prefix": quote(C.ES_INDEX_PREFIX),
             "index_example": Fluentd(f"{C.ES_INDEX_PREFIX}-YYYY.MM.DD"),
             "template_name": quote(C.ES_INDEX_TEMPLATE_NAME),

@@ -152,3 +152,13 @@ def never_fires(burn_rate: float, error_budget: float) -> bool:
 def min_window(scrape_interval: timedelta, evaluation_interval: timedelta, period: timedelta) -> timedelta:
     """The shortest window an alert may use: the base window every alert window is derived from."""
     return base_window(scrape_interval, evaluation_interval, period)
+
+
+_SEVERITY_ORDER = {C.SEVERITY_PAGE: 0, C.SEVERITY_TICKET: 1}
+
+
+def window_table(period: timedelta, own: tuple[BurnRateWindow, ...] | None) -> tuple[BurnRateWindow, ...]:
+    """An SLO's window table: its own (as the catalog wrote it) or the workbook's scaled to ``period``;
+    pages first, then per severity the fastest burn first."""
+    table = own if own is not None else windows_for(period)
+    return tuple(sorted(table, key=lambda w: (_SEVERITY_ORDER[w.severity], -w.burn_rate, w.long)))

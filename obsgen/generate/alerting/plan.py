@@ -114,14 +114,9 @@ def base_window(catalog: Catalog) -> timedelta:
     return policy.base_window(catalog.scrape_interval, catalog.evaluation_interval, catalog.slo_period)
 
 
-_SEVERITY_ORDER = {C.SEVERITY_PAGE: 0, C.SEVERITY_TICKET: 1}
-
-
 def slo_windows(catalog: Catalog, slo: SLO) -> tuple[policy.BurnRateWindow, ...]:
-    """The SLO's window table: the catalog's own (as written) or the workbook's scaled to the period;
-    per severity, fastest burn first."""
-    table = slo.alerting.windows if slo.alerting.windows is not None else windows(catalog)
-    return tuple(sorted(table, key=lambda w: (_SEVERITY_ORDER[w.severity], -w.burn_rate, w.long)))
+    """The SLO's window table (policy.window_table)."""
+    return policy.window_table(catalog.slo_period, slo.alerting.windows)
 
 
 def slo_plan(catalog: Catalog, service: Service, slo: SLO) -> SloPlan:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from typing import Any
 
 import kubernetes_validate
@@ -40,31 +41,73 @@ def test_four_datasources_with_the_uids_the_dashboards_use() -> None:
         C.ES_INDEX_PATTERN, C.ES_TIME_FIELD, C.LOG_MESSAGE, C.LOG_LEVEL_FIELD)
 
 
+#: A Loki entry as Fluentd's Loki plugin ships it (tests/test_logging_fluentd_real.py): the stream
+#: labels are taken out of the line.
+LOKI_LABELS = {C.LOG_SERVICE: "demo", C.LOG_ENVIRONMENT: "prod", C.LOG_LEVEL_FIELD: "error"}
 ACCESS_LINES = [
-    pytest.param(dumps({C.LOG_TIME: "2024-01-01T00:00:00Z", C.LOG_LEVEL_FIELD: "error", C.LOG_SERVICE: "demo",
+    pytest.param(dumps({C.LOG_TIME: "2024-01-01T00:00:00Z", C.LOG_MESSAGE: "request", C.LOG_TEAM: "ml",
                         C.LOG_REQUEST_ID: "4f1c-9a", C.LOG_STATUS: 500}).decode(), id="the library's own lines"),
-    pytest.param(json.dumps({C.LOG_SERVICE: "demo", C.LOG_REQUEST_ID: "4f1c-9a"}), id="spaced JSON"),
+    pytest.param(json.dumps({C.LOG_TEAM: "ml", C.LOG_REQUEST_ID: "4f1c-9a"}), id="spaced JSON"),
 ]
 
 
+def derived_value(field: dict[str, Any], labels: dict[str, str], line: str) -> str | None:
+    """What Grafana's getDerivedFields.ts (11.x) extracts for one derived field from one Loki entry."""
+    if field.get("matcherType") == "label":
+        key = next((k for k in labels if re.search(field["matcherRegex"], k)), None)
+        return None if key is None else labels[key]
+    match = re.search(field["matcherRegex"], line)
+    return match.group(1) if match else None
+
+
+def followed(url: str, value: str) -> tuple[str, dict[str, str]]:
+    """The link Grafana opens for ``value``: provisioning's ``$$`` unescaped, the value URI-encoded in."""
+    href = url.replace("$$", "$").replace("${__value.raw}", urllib.parse.quote(value, safe=""))
+    path, _, query = href.partition("?")
+    return path, dict(urllib.parse.parse_qsl(query))
+
+
+def explore_pane(url: str, value: str) -> dict[str, Any]:
+    path, params = followed(url, value)
+    assert path == "/explore"
+    (pane,) = json.loads(params["panes"]).values()
+    return pane  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize("line", ACCESS_LINES)
-def test_loki_derived_fields_find_the_request_id_and_service_in_a_log_line(line: str) -> None:
+def test_loki_derived_fields_find_the_request_id_in_the_line_and_the_service_in_the_labels(line: str) -> None:
     fields = {f["name"]: f for f in _by_type()["loki"]["jsonData"]["derivedFields"]}
     assert set(fields) == {"request_id (Loki)", "request_id (Elasticsearch)", "service"}
-    for name, expected in (("request_id (Loki)", "4f1c-9a"), ("service", "demo")):
-        match = re.search(fields[name]["matcherRegex"], line)
-        assert match and match.group(1) == expected
+    assert derived_value(fields["request_id (Loki)"], LOKI_LABELS, line) == "4f1c-9a"
+    assert derived_value(fields["service"], LOKI_LABELS, line) == "demo"
+    # Only the label named service, not e.g. a service_name label.
+    assert derived_value(fields["service"], {"service_name": "x"}, line) is None
+
+
+def test_no_link_is_an_internal_link_whose_query_grafana_would_drop() -> None:
+    """Grafana sends an internal link's text as {"query": ...}: Loki reads expr, so Explore opened empty."""
+    loki = _by_type()["loki"]["jsonData"]["derivedFields"]
+    es = _by_type()["elasticsearch"]["jsonData"]["dataLinks"]
+    assert [link for link in [*loki, *es] if "datasourceUid" in link] == []
 
 
 def test_links_lead_from_a_request_id_to_every_line_of_that_request_in_both_stores() -> None:
     loki = {f["name"]: f for f in _by_type()["loki"]["jsonData"]["derivedFields"]}
-    assert loki["request_id (Loki)"]["datasourceUid"] == C.DATASOURCE_LOKI_UID
-    assert loki["request_id (Loki)"]["url"] == (
-        '{env=~".+"} |= "$${__value.raw}" | json | request_id="$${__value.raw}"')
-    assert loki["request_id (Elasticsearch)"]["datasourceUid"] == C.DATASOURCE_ELASTICSEARCH_UID
-    assert loki["request_id (Elasticsearch)"]["url"] == 'request_id:"$${__value.raw}"'
     es_links = {link["field"]: link for link in _by_type()["elasticsearch"]["jsonData"]["dataLinks"]}
-    assert es_links[C.LOG_REQUEST_ID]["datasourceUid"] == C.DATASOURCE_LOKI_UID
+    value = "req 7/x&y=1+%20#"  # a caller's id: printable ASCII (obsgen.instrument.logs.request_id_from)
+    expected_loki = '{env=~".+"} |= "VALUE" | json | request_id="VALUE"'.replace("VALUE", value)
+    for url in (loki["request_id (Loki)"]["url"], es_links[C.LOG_REQUEST_ID]["url"]):
+        pane = explore_pane(url, value)
+        (query,) = pane["queries"]
+        assert pane["datasource"] == query["datasource"]["uid"] == C.DATASOURCE_LOKI_UID
+        assert query["datasource"]["type"] == "loki"
+        assert query["expr"] == expected_loki
+        assert pane["range"] == {"from": "now-7d", "to": "now"}  # the logs' retention
+    pane = explore_pane(loki["request_id (Elasticsearch)"]["url"], value)
+    (query,) = pane["queries"]
+    assert query["datasource"] == {"type": "elasticsearch", "uid": C.DATASOURCE_ELASTICSEARCH_UID}
+    assert query["query"] == f'request_id:"{value}"'
+    assert query["metrics"] == [{"id": "1", "type": "logs"}]
     assert es_links[C.LOG_SERVICE]["url"] == loki["service"]["url"] == "/dashboards?tag=red&query=$${__value.raw}"
 
 
@@ -94,6 +137,13 @@ def test_one_sidecar_configmap_per_dashboard_carrying_exactly_its_json(case: str
         assert json.loads(cm["data"][f"{name}.json"]) == board
         assert len(cm["data"][f"{name}.json"].encode()) < 1_000_000  # ConfigMaps hold at most 1 MiB
         kubernetes_validate.validate(cm, KUBERNETES_VERSION, strict=True)
+
+
+def test_a_request_id_holding_a_json_escape_gets_no_link_rather_than_a_broken_one() -> None:
+    (field,) = [f for f in _by_type()["loki"]["jsonData"]["derivedFields"] if f["name"] == "request_id (Loki)"]
+    for value in ('a"b', "a\\b"):
+        assert derived_value(field, LOKI_LABELS, json.dumps({C.LOG_REQUEST_ID: value})) is None
+    assert derived_value(field, LOKI_LABELS, json.dumps({C.LOG_REQUEST_ID: "a'b c"})) == "a'b c"
 
 
 def test_json_field_regex_is_anchored_on_the_field_name() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ except ImportError:  # pragma: no cover
     from conftest import REPO, require_binary, schema_path  # type: ignore[no-redef]
 
 from obsgen import conventions as C
+from obsgen import durations
 from obsgen.generate.kubernetes import POD_POLICY
 from obsgen.model import Catalog
 
@@ -32,7 +34,8 @@ def _compose(
     *args: str, env: dict[str, str] | None = None, file: Path = COMPOSE_FILE
 ) -> subprocess.CompletedProcess[str]:
     binary = require_binary("docker-compose", "docker-compose")
-    base = {k: v for k, v in os.environ.items() if k != "GRAFANA_ADMIN_PASSWORD"}
+    # No environment of the caller's: `docker compose up` must need no exported variable.
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     return subprocess.run(
         [binary, "-f", str(file), *args],
         env={**base, **(env or {})},
@@ -60,21 +63,21 @@ def _host(target: str) -> str:
 # --- Real validators ------------------------------------------------------------------
 
 
-def test_docker_compose_accepts_the_file() -> None:
-    result = _compose("config", "-q", env={"GRAFANA_ADMIN_PASSWORD": "test-only"})
+def test_docker_compose_accepts_the_file_with_no_environment_set() -> None:
+    result = _compose("config", "-q")
     assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr  # e.g. "The X variable is not set"
 
 
 def test_docker_compose_accepts_the_file_with_the_elk_profile() -> None:
-    result = _compose("--profile", "elk", "config", "--services", env={"GRAFANA_ADMIN_PASSWORD": "test-only"})
+    result = _compose("--profile", "elk", "config", "--services")
     assert result.returncode == 0, result.stderr
-    assert {"elasticsearch", "kibana"} <= set(result.stdout.split())
+    assert {"elasticsearch", "kibana", "elasticsearch-init"} <= set(result.stdout.split())
 
 
-def test_docker_compose_refuses_to_start_without_a_grafana_password() -> None:
-    result = _compose("config", "-q")
-    assert result.returncode != 0
-    assert "GRAFANA_ADMIN_PASSWORD" in result.stderr
+def test_no_variable_is_read_from_the_environment() -> None:
+    """Every ``$`` is escaped (``$$``): nothing to export before `docker compose up`."""
+    assert re.findall(r"\$\{?\w", COMPOSE_FILE.read_text().replace("$$", "")) == []
 
 
 def test_docker_compose_rejects_a_broken_file(tmp_path: Path) -> None:
@@ -82,7 +85,7 @@ def test_docker_compose_rejects_a_broken_file(tmp_path: Path) -> None:
     broken = COMPOSE_FILE.read_text().replace("condition: service_healthy", "condition: service_happy", 1)
     path = tmp_path / "docker-compose.yml"
     path.write_text(broken)
-    result = _compose("config", "-q", env={"GRAFANA_ADMIN_PASSWORD": "test-only"}, file=path)
+    result = _compose("config", "-q", file=path)
     assert result.returncode != 0
 
 
@@ -199,12 +202,10 @@ def test_alertmanager_mounts_the_generated_config_which_reaches_the_webhook() ->
     assert C.WEBHOOK_URL in urls
 
 
-def test_grafana_mounts_provisioning_and_dashboards_and_needs_a_password() -> None:
+def test_grafana_mounts_provisioning_and_dashboards() -> None:
     mounts = _mounts("grafana")
     assert mounts[C.GRAFANA_PROVISIONING_MOUNT] == f"./{C.GRAFANA_PROVISIONING_DIR}"
     assert mounts[C.GRAFANA_DASHBOARDS_MOUNT] == f"./{C.DASHBOARDS_DIR}"
-    password = SERVICES["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
-    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", password)
     home = SERVICES["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
     assert home == f"{C.GRAFANA_DASHBOARDS_MOUNT}/{Path(C.overview_dashboard_path()).name}"
 
@@ -240,6 +241,91 @@ def test_the_fault_schedule_targets_every_demo_replica(example_catalog: Catalog)
     assert sorted(targets) == sorted(f"http://{t}" for t in demo.targets)
 
 
+# --- No setup step -------------------------------------------------------------------------
+
+
+def _one_shot(name: str) -> bool:
+    return SERVICES[name].get("restart") == "no"
+
+
+def _init_script() -> str:
+    """grafana-init's shell script as compose hands it to the container (``$$`` -> ``$``)."""
+    service = SERVICES["grafana-init"]
+    assert service["entrypoint"] == ["/bin/sh", "-c"]
+    (script,) = service["command"]
+    return str(script).replace("$$", "$")
+
+
+def _password_file() -> str:
+    return str(SERVICES["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"])
+
+
+def test_grafanas_admin_password_is_read_from_a_file_made_by_a_one_shot_init() -> None:
+    grafana = SERVICES["grafana"]
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in grafana["environment"]  # no default, no variable
+    password_file = _password_file()
+    volume_dir = password_file.rpartition("/")[0]
+    init_mounts, grafana_mounts = _mounts("grafana-init"), _mounts("grafana")
+    assert init_mounts[volume_dir] == grafana_mounts[volume_dir] in COMPOSE["volumes"]
+    assert password_file in _init_script()
+    assert _one_shot("grafana-init")
+    assert grafana["depends_on"]["grafana-init"] == {"condition": "service_completed_successfully"}
+    # Grafana's own image and user: the file is Grafana's, no root needed.
+    assert SERVICES["grafana-init"]["image"] == grafana["image"] and "user" not in SERVICES["grafana-init"]
+
+
+def _run_init(folder: Path, default_dir: str) -> subprocess.CompletedProcess[str]:
+    script = _init_script().replace(default_dir, str(folder))
+    return subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_the_init_makes_a_random_private_password_once_and_keeps_it(tmp_path: Path) -> None:
+    password_file = _password_file()
+    default_dir, _, name = password_file.rpartition("/")
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        result = _run_init(folder, default_dir)
+        assert result.returncode == 0, result.stderr
+    password = (first / name).read_text()
+    assert re.fullmatch(r"[A-Za-z0-9]{32}", password)  # 190 bits
+    assert (second / name).read_text() != password  # random, not a default
+    assert (first / name).stat().st_mode & 0o777 == 0o600
+    assert _run_init(first, default_dir).returncode == 0
+    assert (first / name).read_text() == password  # a restart keeps the password Grafana was set up with
+    assert not list(first.glob("*.new"))
+
+
+def test_dashboards_open_without_login_read_only_on_loopback() -> None:
+    env = SERVICES["grafana"]["environment"]
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    assert env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    assert all(port.startswith("127.0.0.1:") for port in SERVICES["grafana"]["ports"])
+
+
+def test_the_elk_profile_installs_the_generated_ilm_policy() -> None:
+    init = SERVICES["elasticsearch-init"]
+    assert init["profiles"] == ["elk"] and _one_shot("elasticsearch-init")
+    assert init["depends_on"] == {"elasticsearch": {"condition": "service_healthy"}}
+    args = [init["entrypoint"][0], *init["command"]]
+    assert args[0] == "curl" and "--fail" in args  # exit non-zero on an HTTP error
+    assert args[args.index("-X") + 1] == "PUT"
+    assert args[-1] == f"http://elasticsearch:9200/_ilm/policy/{C.ES_ILM_POLICY_NAME}"
+    data = args[args.index("--data-binary") + 1].removeprefix("@")
+    mount, _, file = data.rpartition("/")
+    assert _mounts("elasticsearch-init")[mount] == f"./{Path(C.ES_ILM_POLICY_PATH).parent}"
+    assert file == Path(C.ES_ILM_POLICY_PATH).name and (REPO / C.ES_ILM_POLICY_PATH).exists()
+    template = json.loads((REPO / C.ES_INDEX_TEMPLATE_PATH).read_text())
+    assert template["template"]["settings"]["index"]["lifecycle"]["name"] == C.ES_ILM_POLICY_NAME
+
+
+def test_prometheus_keeps_at_least_the_slo_period_the_budget_panels_show(example_catalog: Catalog) -> None:
+    (flag,) = [a for a in SERVICES["prometheus"]["command"] if a.startswith("--storage.tsdb.retention.time=")]
+    retention = durations.parse(flag.partition("=")[2])
+    assert retention >= example_catalog.slo_period, (retention, example_catalog.slo_period)
+
+
 # --- House rules ---------------------------------------------------------------------------
 
 
@@ -249,10 +335,12 @@ def test_service_is_pinned_healthchecked_and_waits_for_healthy_dependencies(name
     image = service["image"]
     tag = image.rpartition(":")[2]
     assert "/" not in tag and tag != "latest" and re.search(r"\d", tag), f"{name}: unpinned image {image}"
-    assert service["healthcheck"]["test"], f"{name}: no healthcheck"
+    if not _one_shot(name):  # a one-shot init runs to completion instead of being healthy
+        assert service["healthcheck"]["test"], f"{name}: no healthcheck"
     for dependency, how in service.get("depends_on", {}).items():
-        assert how == {"condition": "service_healthy"}, f"{name} -> {dependency}"
         assert dependency in SERVICES
+        wanted = "service_completed_successfully" if _one_shot(dependency) else "service_healthy"
+        assert how == {"condition": wanted}, f"{name} -> {dependency}"
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -279,5 +367,5 @@ def test_containers_of_the_demo_image_run_as_non_root_with_a_read_only_root() ->
 
 def test_heavy_elk_services_only_run_in_their_profile() -> None:
     profiled = {name for name, service in SERVICES.items() if "profiles" in service}
-    assert profiled == {"elasticsearch", "kibana"}
+    assert profiled == {"elasticsearch", "kibana", "elasticsearch-init"}
     assert all(SERVICES[name]["profiles"] == ["elk"] for name in profiled)

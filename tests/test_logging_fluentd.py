@@ -51,7 +51,7 @@ def outputs(root: Section) -> list[Section]:
     """Every section that writes somewhere: stores of copy, and plain non-relabel matches."""
     found = []
     for section in root.walk():
-        if section.name in ("store", "match") and section.params.get("@type") not in (None, "copy", "relabel"):
+        if section.name in ("store", "match") and section.params.get("@type") not in (None, "copy", "relabel", "null"):
             found.append(section)
     return found
 
@@ -119,8 +119,8 @@ def test_every_relabel_target_exists_and_every_label_is_reached(two_services: Ca
     labels = {s.arg for s in root.sections("label")}
     targets = {s.params["@label"] for s in root.walk() if "@label" in s.params and s.name != "label"}
     assert targets <= labels
-    # @ERROR is Fluentd's own: error events go there without a relabel.
-    assert labels - targets == {"@ERROR"}
+    # @ERROR and @FLUENT_LOG are Fluentd's own: error events and Fluentd's log events go there without a relabel.
+    assert labels - targets == {"@ERROR", "@FLUENT_LOG"}
 
 
 def test_inside_each_label_every_event_reaches_a_match(two_services: Catalog) -> None:
@@ -148,6 +148,26 @@ def test_container_stdout_json_under_log_is_parsed_before_routing(example_catalo
     assert first.params["reserve_data"] == "true"  # fluent-logger records (no "log") pass unchanged
     assert first.params["emit_invalid_record_to_error"] == "false"
     assert first.sections("parse")[0].params["@type"] == "json"
+
+
+def test_fluentds_own_log_events_have_their_label_and_are_not_stored(example_catalog: Catalog) -> None:
+    """Without @FLUENT_LOG, Fluentd's fluent.* events reach the top-level <match **> (shipped as service unknown)."""
+    own = label(conf_of(example_catalog), "@FLUENT_LOG")
+    (match,) = own.sections("match")
+    assert (match.arg, match.params["@type"]) == ("**", "null")
+
+
+def test_no_time_parse_can_drop_a_record(example_catalog: Catalog) -> None:
+    """A parser filter drops a record whose time does not parse: only the checked helper key is parsed."""
+    for section in conf_of(example_catalog).walk():
+        if section.name != "filter" or section.params["@type"] != "parser":
+            continue
+        (parse,) = section.sections("parse")
+        assert section.params["emit_invalid_record_to_error"] == "false"
+        assert section.params["reserve_data"] == "true"
+        assert parse.params.get("time_key") == fluentd.EVENT_TIME_KEY, section.params["@id"]
+    (check,) = [f for f in conf_of(example_catalog).sections("filter") if f.params.get("@id") == "check_ts"]
+    assert "rescue nil" in check.sections("record")[0].params[fluentd.EVENT_TIME_KEY]
 
 
 # --- Outputs --------------------------------------------------------------------------
@@ -209,6 +229,13 @@ def test_elasticsearch_output_installs_the_composable_template(example_catalog: 
     assert es.params["template_name"] == C.ES_INDEX_TEMPLATE_NAME
     assert es.params["template_file"].endswith("/" + C.ES_INDEX_TEMPLATE_PATH.rsplit("/", 1)[1])
     assert es.params["hosts"] == C.STACK_ELASTICSEARCH_URL
+
+
+def test_elasticsearch_being_absent_does_not_hold_fluentd_at_startup(example_catalog: Catalog) -> None:
+    """Elasticsearch runs only with --profile elk: asking its version at startup would block for hours."""
+    (es,) = [o for o in outputs(conf_of(example_catalog)) if o.params["@type"] == "elasticsearch"]
+    assert es.params["verify_es_version_at_startup"] == "false"
+    assert int(es.params["default_elasticsearch_version"]) == fluentd.ELASTICSEARCH_MAJOR
 
 
 # --- Escaping -------------------------------------------------------------------------

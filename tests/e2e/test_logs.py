@@ -2,10 +2,11 @@
 
 The instances have served the load generator's traffic (and, after the alert
 test, a total outage), so their stdout holds start-up lines, access lines of
-successful and failed requests, and the fault-injection warnings.  Fluentd,
-Loki and Elasticsearch cannot be installed here (REFERENCE.md): the lines are
-checked against what their generated configs expect instead — the fields
-conventions name, and the types of the generated Elasticsearch mapping.
+successful and failed requests, and the fault-injection warnings.  Loki and
+Elasticsearch cannot be installed here (REFERENCE.md): the lines are checked
+against what their generated configs expect instead — the fields conventions
+name, and the types of the generated Elasticsearch mapping.  (Real Fluentd
+ships the demo's lines to stand-in stores in tests/test_logging_fluentd_real.py.)
 """
 
 from __future__ import annotations

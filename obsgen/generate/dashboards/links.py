@@ -36,8 +36,14 @@ def elasticsearch_query(service: str, **fields: str) -> str:
     return " AND ".join(f"{k}:{lucene_phrase(v)}" for k, v in terms.items())
 
 
-def explore_url(datasource_type: str, datasource_uid: str, query: dict[str, object]) -> str:
-    """A Grafana Explore URL running ``query`` on a datasource over the dashboard's time range."""
+def explore_url(
+    datasource_type: str,
+    datasource_uid: str,
+    query: dict[str, object],
+    time_from: str = "${__from}",
+    time_to: str = "${__to}",
+) -> str:
+    """A Grafana Explore URL running ``query`` on a datasource, by default over the dashboard's time range."""
     pane = {
         "logs": {
             "datasource": datasource_uid,
@@ -46,10 +52,7 @@ def explore_url(datasource_type: str, datasource_uid: str, query: dict[str, obje
         }
     }
     encoded = urlquote(json.dumps(pane, sort_keys=True, separators=(",", ":")), safe="")
-    return (
-        "/explore?schemaVersion=1&orgId=1&panes="
-        + encoded.replace(_FROM, "${__from}").replace(_TO, "${__to}")
-    )
+    return "/explore?schemaVersion=1&orgId=1&panes=" + encoded.replace(_FROM, time_from).replace(_TO, time_to)
 
 
 def loki_explore(service: str, **stream: str) -> str:

@@ -7,6 +7,7 @@ is only known at query time.  Each service's queries carry a ``service`` label
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from obsgen import conventions as C
@@ -17,14 +18,18 @@ from obsgen.model import Catalog, Service
 
 BUDGET = "Budget left"
 STATUS = "SLO status"
+#: An open end of a range mapping.  Not null: Grafana's range mapping tests
+#: ``!isNaN(from)``, and ``isNaN(null)`` is false (null counts as 0), so null
+#: would close the range at 0 and "OK" could never show.
+UNBOUNDED = sys.float_info.max
 #: Budget left -> status text (the same colours as the service dashboards' budget stat).
 STATUS_MAPPINGS: tuple[dict[str, Any], ...] = (
-    {"type": "range", "options": {"from": None, "to": 0.0, "result": {"text": "Breached", "color": P.RED,
-                                                                       "index": 0}}},
-    {"type": "range", "options": {"from": 0.0, "to": 0.25, "result": {"text": "At risk", "color": P.ORANGE,
-                                                                       "index": 1}}},
-    {"type": "range", "options": {"from": 0.25, "to": None, "result": {"text": "OK", "color": P.GREEN,
-                                                                        "index": 2}}},
+    {"type": "range", "options": {"from": -UNBOUNDED, "to": 0.0,
+                                  "result": {"text": "Breached", "color": P.RED, "index": 0}}},
+    {"type": "range", "options": {"from": 0.0, "to": 0.25,
+                                  "result": {"text": "At risk", "color": P.ORANGE, "index": 1}}},
+    {"type": "range", "options": {"from": 0.25, "to": UNBOUNDED,
+                                  "result": {"text": "OK", "color": P.GREEN, "index": 2}}},
 )
 BUDGET_STEPS = (P.Step(P.RED), P.Step(P.ORANGE, 0.0), P.Step(P.YELLOW, 0.25), P.Step(P.GREEN, 0.5))
 

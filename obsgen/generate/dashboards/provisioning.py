@@ -15,27 +15,61 @@ from typing import Any
 from obsgen import conventions as C
 from obsgen import durations
 from obsgen import promql as Q
+from obsgen.generate.dashboards import links as L
+from obsgen.generate.logging import policy
 from obsgen.model import Catalog
 from obsgen.render import to_json
 
 #: Grafana's data-link variable for the matched value, escaped for provisioning files.
 VALUE = "$${__value.raw}"
 PROVISIONING_API_VERSION = 1
+#: Stands for the clicked value while a link is built (only letters and _: URL-encoding keeps it).
+_VALUE_SLOT = "OBSGEN_VALUE_SLOT"
+#: How far back a link from one log line to the other lines of its request searches: the
+#: logs' retention (the lines of one request are seconds apart; the id is unique).
+_LINK_RANGE = f"now-{policy.es_duration(policy.RETENTION)}"
 
 
 def json_field_regex(field: str) -> str:
-    """A regex capturing the string value of ``field`` in a JSON log line (RE2 and Python re)."""
-    return f'"{re.escape(field)}"\\s*:\\s*"([^"]+)"'
+    """A regex capturing the string value of ``field`` in a JSON log line (RE2 and Python re).
+
+    A value holding a JSON escape (``\\"``, ``\\\\``, ...) does not match: the links put the
+    value into a JSON pane and a LogQL string, where it would have to be escaped again,
+    which Grafana's link interpolation cannot do.  No link beats a broken one.
+    """
+    return f'"{re.escape(field)}"\\s*:\\s*"([^"\\\\]+)"'
+
+
+def _provisioned(text: str) -> str:
+    """``text`` with Grafana's own ``$`` escaped from provisioning's env expansion."""
+    return text.replace("$", "$$")
+
+
+def explore_link(datasource_type: str, datasource_uid: str, query: dict[str, object]) -> str:
+    """An Explore URL running ``query`` with the clicked value, as an external link.
+
+    Not an internal link (``datasourceUid`` + query text): Grafana sends that text as
+    ``{"query": ...}`` to every datasource (getDerivedFields.ts, the Elasticsearch data
+    links), which Loki ignores (its query is ``expr``), so Explore opened empty.  Grafana
+    URL-encodes the value it puts into a link's URL, so it arrives intact in the pane's JSON.
+    """
+    url = L.explore_url(datasource_type, datasource_uid, query, time_from=_LINK_RANGE, time_to="now")
+    return _provisioned(url.replace(_VALUE_SLOT, "${__value.raw}"))
 
 
 def datasources(catalog: Catalog) -> dict[str, Any]:
     """stack/grafana/provisioning/datasources/obsgen.yaml."""
     # Every stream (any service) holding the id; the line filter runs before JSON parsing.
-    request_id_in_loki = (
-        f"{{{Q.label_name(C.LOG_ENVIRONMENT)}=~{Q.quote('.+')}}} |= {Q.quote(VALUE)} "
-        f"| json | {Q.label_name(C.LOG_REQUEST_ID)}={Q.quote(VALUE)}"
+    loki_query = (
+        f"{{{Q.label_name(C.LOG_ENVIRONMENT)}=~{Q.quote('.+')}}} |= {Q.quote(_VALUE_SLOT)} "
+        f"| json | {Q.label_name(C.LOG_REQUEST_ID)}={Q.quote(_VALUE_SLOT)}"
     )
-    request_id_in_es = f"{C.LOG_REQUEST_ID}:\"{VALUE}\""
+    request_id_in_loki = explore_link("loki", C.DATASOURCE_LOKI_UID, {"expr": loki_query, "queryType": "range"})
+    request_id_in_es = explore_link(
+        "elasticsearch", C.DATASOURCE_ELASTICSEARCH_UID,
+        {"query": f"{C.LOG_REQUEST_ID}:{L.lucene_phrase(_VALUE_SLOT)}", "metrics": [{"id": "1", "type": "logs"}],
+         "bucketAggs": [], "timeField": C.ES_TIME_FIELD},
+    )
     service_dashboards = f"/dashboards?tag={C.TAG_RED}&query={VALUE}"
     return {
         "apiVersion": PROVISIONING_API_VERSION,
@@ -62,12 +96,13 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
                     "maxLines": 1000,
                     "derivedFields": [
                         {"name": "request_id (Loki)", "matcherRegex": json_field_regex(C.LOG_REQUEST_ID),
-                         "datasourceUid": C.DATASOURCE_LOKI_UID, "url": request_id_in_loki,
-                         "urlDisplayLabel": "All lines of this request"},
+                         "url": request_id_in_loki, "urlDisplayLabel": "All lines of this request"},
                         {"name": "request_id (Elasticsearch)", "matcherRegex": json_field_regex(C.LOG_REQUEST_ID),
-                         "datasourceUid": C.DATASOURCE_ELASTICSEARCH_UID, "url": request_id_in_es,
-                         "urlDisplayLabel": "This request in Elasticsearch"},
-                        {"name": "service", "matcherRegex": json_field_regex(C.LOG_SERVICE),
+                         "url": request_id_in_es, "urlDisplayLabel": "This request in Elasticsearch"},
+                        # service is a stream label: the Loki plugin takes it out of the line, so
+                        # only a label matcher finds it (matched against label names, anchored).
+                        {"name": "service", "matcherType": "label",
+                         "matcherRegex": f"^{re.escape(C.LOG_SERVICE)}$",
                          "url": service_dashboards, "urlDisplayLabel": "Service dashboard"},
                     ],
                 },
@@ -82,8 +117,8 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
                     "logLevelField": C.LOG_LEVEL_FIELD,
                     "maxConcurrentShardRequests": 5,
                     "dataLinks": [
-                        {"field": C.LOG_REQUEST_ID, "datasourceUid": C.DATASOURCE_LOKI_UID,
-                         "url": request_id_in_loki, "urlDisplayLabel": "All lines of this request (Loki)"},
+                        {"field": C.LOG_REQUEST_ID, "url": request_id_in_loki,
+                         "urlDisplayLabel": "All lines of this request (Loki)"},
                         {"field": C.LOG_SERVICE, "url": service_dashboards, "urlDisplayLabel": "Service dashboard"},
                     ],
                 },

@@ -28,10 +28,17 @@ from obsgen.generate.logging.fluentd_syntax import (
 )
 from obsgen.model import Catalog
 
-__all__ = ["BASE_IMAGE", "GEMS", "context", "generate", "render", "service_tag"]
+__all__ = ["BASE_IMAGE", "BASE_IMAGE_RUBY", "ELASTICSEARCH_MAJOR", "EVENT_TIME_KEY", "GEMS", "context", "generate", "render", "service_tag"]
 
 #: The official image, Debian variant (jemalloc; the image docs recommend it for production).
 BASE_IMAGE: Final = "fluent/fluentd:v1.16.2-debian-1.1"
+#: The Ruby of BASE_IMAGE: the v1.16 Debian images are built on ruby:3.1-slim-bullseye
+#: (fluent/fluentd-docker-image, v1.16/debian/Dockerfile).  Every gem's required_ruby_version
+#: must accept it (tests/test_logging_fluentd_gems.py reads the vendored gemspecs).
+BASE_IMAGE_RUBY: Final = "3.1"
+#: The Elasticsearch the stack runs (docker-compose.yml: 8.15).  The output plugin assumes it
+#: instead of asking at startup, and its client gem must be of the same major.
+ELASTICSEARCH_MAJOR: Final = 8
 
 
 @dataclass(frozen=True)
@@ -40,13 +47,23 @@ class Gem:
     version: str
 
 
-#: Output plugins, pinned.  fluent-plugin-elasticsearch needs the elasticsearch
-#: client gem of the server's major version (8).
+#: Output plugins, pinned, installed in this order.  fluent-plugin-elasticsearch
+#: depends on ``elasticsearch`` without a bound, and the 9.x client sends
+#: ``compatible-with=9`` headers that Elasticsearch 8 rejects: the 8.x client goes in
+#: first and the plugins are installed with --conservative --minimal-deps, so
+#: nothing upgrades it; the build then fails if any elasticsearch gem >= 9 is present.
+#: fluent-plugin-grafana-loki 1.2.19 requires Ruby ~> 2.7 (refused by the image's 3.1);
+#: 1.2.20 changed only that (grafana/loki#8195).
 GEMS: Final = (
-    Gem("fluent-plugin-elasticsearch", "5.4.3"),
     Gem("elasticsearch", "8.13.0"),
-    Gem("fluent-plugin-grafana-loki", "1.2.19"),
+    Gem("fluent-plugin-elasticsearch", "5.4.3"),
+    Gem("fluent-plugin-grafana-loki", "1.2.20"),
 )
+#: The elasticsearch client gems must stay below this major (see GEMS).
+ELASTICSEARCH_CLIENT_BELOW: Final = ELASTICSEARCH_MAJOR + 1
+#: A record key used only inside fluent.conf, to carry the checked event time between two
+#: filters (removed before the stores).  No line of obsgen's carries it.
+EVENT_TIME_KEY: Final = "_obsgen_event_time"
 
 STORES_LABEL: Final = "@STORES"
 UNKNOWN_SERVICE_LABEL: Final = "@UNKNOWN_SERVICE"
@@ -128,7 +145,12 @@ def context(catalog: Catalog) -> dict[str, Any]:
         "forward_port": number(C.FLUENTD_FORWARD_PORT),
         "docker_line": _key(C.LOG_DOCKER_LINE),
         "time_key": _key(C.LOG_TIME),
-        "time_key_group": _key(C.LOG_TIME),
+        "event_time_key": _key(EVENT_TIME_KEY),
+        # The record's ts when Time.iso8601 reads it, else the event's own time: the parser
+        # after it (the same Time.iso8601) then never fails, so no record is dropped.
+        "event_time_expression": ruby(
+            f'(Time.iso8601(record["{C.LOG_TIME}"]) rescue nil) ? record["{C.LOG_TIME}"] : time.utc.iso8601(9)'
+        ),
         "services": services,
         "service_key": _key(C.LOG_SERVICE),
         "team_key": _key(C.LOG_TEAM),
@@ -151,6 +173,7 @@ def context(catalog: Catalog) -> dict[str, Any]:
             "url": quote(catalog.deployment.elasticsearch_url),
             "index_prefix": quote(C.ES_INDEX_PREFIX),
             "index_example": Fluentd(f"{C.ES_INDEX_PREFIX}-YYYY.MM.DD"),
+            "major_version": number(ELASTICSEARCH_MAJOR),
             "template_name": quote(C.ES_INDEX_TEMPLATE_NAME),
             "template_file": quote(f"{C.FLUENTD_ES_MOUNT}/{C.ES_INDEX_TEMPLATE_PATH.rsplit('/', 1)[1]}"),
             "buffer": _buffer("elasticsearch"),
@@ -165,7 +188,9 @@ def context(catalog: Catalog) -> dict[str, Any]:
 def dockerfile_context() -> dict[str, Any]:
     return {
         "base_image": BASE_IMAGE,
-        "gems": GEMS,
+        "client": GEMS[0],
+        "plugins": GEMS[1:],
+        "client_below": ELASTICSEARCH_CLIENT_BELOW,
         "config_dir": C.FLUENTD_CONFIG_MOUNT,
         "es_dir": C.FLUENTD_ES_MOUNT,
         "buffer_dir": C.FLUENTD_BUFFER_MOUNT,

@@ -120,8 +120,9 @@ def _guard_lines(p: SloPlan) -> list[str]:
     detail = ""
     if low is not None:
         severity, t = low
-        detail = (f"; a total outage at 10 requests/hour: first {severity} after "
-                  f"{human(t) if t else 'never (no long window holds that many requests)'}")
+        detail = (f"; a total outage at 10 requests/hour: first {severity} after {human(t)}" if t else
+                  f"; a total outage at 10 requests/hour never raises a {severity} (no long window of it holds "
+                  f"{p.min_failures} requests at that traffic)")
     return [f"low-traffic guard: alerts need at least {p.min_failures} failed requests in the long window"
             f"{detail}"]
 

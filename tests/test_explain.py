@@ -135,4 +135,5 @@ def test_the_guard_and_the_budget_ticket_are_explained() -> None:
     overrides = explain(catalog_from((TEST_CATALOGS / "alerts-overrides.yaml").read_text()))
     assert "low-traffic guard: off (min_failures: 0)" in overrides
     # checkout/availability pages on a 30m window: at 10 requests/hour it never holds 10 failures.
-    assert "first page after never (no long window holds that many requests)" in overrides
+    assert ("a total outage at 10 requests/hour never raises a page (no long window of it holds 10 requests at "
+            "that traffic)") in overrides

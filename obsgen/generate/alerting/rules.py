@@ -227,11 +227,10 @@ def _seconds(seconds: float) -> str:
     return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
 
 
-def _guard_text(p: SloPlan) -> str:
+def _guard_text(p: SloPlan, where: str = "the long window") -> str:
     if p.min_failures <= 0:
         return ""
-    return (f", and only once the long window holds at least {p.min_failures} failed requests "
-            "(low-traffic guard)")
+    return f", and only once {where} holds at least {p.min_failures} failed requests (low-traffic guard)"
 
 
 def _pair_text(pair: Pair) -> str:
@@ -292,7 +291,7 @@ def budget_alert(catalog: Catalog, p: SloPlan) -> Rule:
     description = (
         f"{p.service.name} {p.slo.name} SLO{what}, objective {p.slo.objective_percent:g}% over {period}: "
         f"{{{{ $value | humanizePercentage }}}} of the error budget is spent (failed / all requests over the last "
-        f"{period}, or since the recordings began, above {percent(p.slo.error_budget)}){_guard_text(p)}. "
+        f"{period}, or since the recordings began, above {percent(p.slo.error_budget)}){_guard_text(p, 'the period')}. "
         "The SLO is missed for this period: stop risky changes and plan reliability work."
     )
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from obsgen import __version__
 from obsgen import conventions as C
 from obsgen.catalog import json_schema, load_catalog_file
-from obsgen.errors import EXIT_DRIFT, EXIT_OK, CatalogError, ObsgenError
+from obsgen.errors import EXIT_BUG, EXIT_DRIFT, EXIT_OK, CatalogError, ObsgenError
 from obsgen.generate import generate
 from obsgen.generate.discovery import warnings
 from obsgen.model import OUTPUTS, Catalog, Output
@@ -144,3 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception:
+        # Not a user error: exit 1 means drift and 2 bad input, so a bug gets its own code.
+        traceback.print_exc()
+        print(f"obsgen: internal error (exit {EXIT_BUG}): this is a bug, please report it with the "
+              "traceback above", file=sys.stderr)
+        return EXIT_BUG

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_USAGE = 2
+#: An exception that is not a user error: a bug in obsgen (EX_SOFTWARE).
+EXIT_BUG = 70
 
 
 @dataclass(frozen=True, order=True)

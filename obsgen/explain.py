@@ -70,7 +70,12 @@ def explain(catalog: Catalog) -> str:
         for p in slo_plans(catalog, service):
             slo = p.slo
             what = f" ({slo.description})" if slo.description else ""
-            out.append(f"## {service.name} / {slo.name}: {slo.kind}, objective {slo.objective_percent:g}%{what}")
+            out.append(f"## {service.name} / {slo.name}: {slo.sli.kind}, objective {slo.objective_percent:g}%{what}")
+            base = base_window(catalog)
+            groups = f" per {', '.join(slo.sli.group_by)}" if slo.sli.group_by else ""
+            out.append(f"an event is bad when {slo.sli.describe()}{groups}")
+            out.append(f"  bad events/s:  {slo.sli.bad(base)}")
+            out.append(f"  all events/s:  {slo.sli.total(base)}")
             out.append(f"error budget {percent(slo.error_budget)} of requests over {period} "
                        f"(a total outage spends it in {human(catalog.slo_period * slo.error_budget)})")
             if not p.pairs:
@@ -97,7 +102,10 @@ def explain(catalog: Catalog) -> str:
                     ""]
         out += [f"{service.name}: {scrape(catalog, service).why}", ""]
         severity = targets_severity(service)
-        if severity is not None:
+        if severity is not None and service.up_job is None:
+            out += [f"{service.name}: no targets-down alerts: it has no scrape targets of its own that obsgen "
+                    "can name (measured at an edge proxy, or a selector without job)", ""]
+        elif severity is not None:
             wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))
             out += [f"{service.name}: every target down, or the job gone from discovery: {severity} after {wait} "
                     f"({policy.TARGETS_DOWN_SCRAPES} scrapes)", ""]

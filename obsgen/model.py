@@ -12,8 +12,9 @@ from typing import Literal, get_args
 
 from obsgen import conventions as C
 from obsgen.policy import DEFAULT_MIN_FAILURES, BurnRateWindow
+from obsgen.sli.model import SLI, Selector, Source
 
-SLOKind = Literal["availability", "latency"]
+SLOKind = Literal["availability", "latency", "ratio"]
 ResourceKind = Literal["node", "container"]
 #: Where the generated output runs: the docker-compose demo, a Kubernetes cluster with the
 #: Prometheus Operator, or Prometheus/Alertmanager on plain hosts.
@@ -77,6 +78,9 @@ class SLO:
     alerting: Alerting = Alerting()
     #: The user's estimate of the SLI's group_by cardinality (series per recording), for cost reports.
     expected_groups: int | None = None
+    #: What an event and a bad event are (source, selectors and grouping resolved).  Every
+    #: generator reads the SLI from here; none branches on ``kind``.
+    sli: SLI = field(kw_only=True)
 
     @property
     def error_budget(self) -> float:
@@ -117,6 +121,15 @@ class Service:
     targets: tuple[str, ...]
     description: str | None = None
     runbook_url: str | None = None
+    #: The exporter's shape (``source`` preset with ``metrics`` overrides applied).
+    source: Source = field(kw_only=True)
+    #: Matchers selecting the service's series (default ``{job="<job>"}``).
+    selector: Selector = field(kw_only=True)
+    #: Labels the service's SLIs, alerts and target checks are split by.
+    group_by: tuple[str, ...] = ()
+    #: Job whose ``up`` series are the service's scrape targets; None when the service has none
+    #: of its own (measured at an edge proxy) or its selector names no job.
+    up_job: str | None = None
     workload: Workload | None = None
 
 

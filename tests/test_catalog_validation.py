@@ -72,7 +72,7 @@ CASES = [
     ("objective as string", VALID.replace("99.9", '"high"'),
      "objective: expected a number, got a string 'high'"),
     ("unknown slo kind", VALID.replace("kind: availability", "kind: availabilty"),
-     "kind: 'availabilty' is not one of availability, latency (did you mean 'availability'?)"),
+     "kind: 'availabilty' is not one of availability, latency, ratio (did you mean 'availability'?)"),
     ("latency without threshold", VALID.replace("{kind: availability, objective: 99.9}", "{kind: latency, objective: 99}"),
      "services.pay.slos.availability: a latency SLO needs a threshold"),
     ("threshold on availability", VALID.replace("objective: 99.9}", "objective: 99.9, threshold: 250ms}"),

@@ -7,17 +7,31 @@ from datetime import timedelta
 
 import pytest
 
+from obsgen import promql as Q
 from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import queries as q
-from obsgen.model import SLO, Alerting, Metrics, Resource, Service
+from obsgen.model import Resource, Service
+from obsgen.sli.model import Selector
+from tests.conftest import catalog_from
 from tests.dashboard_queries import panel_queries, substitute
 
-SVC = Service(
-    name="pay", team="t", job="pay", metrics=Metrics("http_requests_total", "http_request_duration_seconds", (0.1, 0.4)),
-    error_codes="5..", alerting=Alerting(), slos=(), log_fields=(), targets=(),
-)
-AVAILABILITY = SLO("availability", "availability", 0.999, 99.9)
-LATENCY = SLO("fast", "latency", 0.99, 99.0, threshold=timedelta(milliseconds=400))
+
+def _service(metrics: str = "") -> Service:
+    return catalog_from(f"""
+        apiVersion: obsgen/v1
+        teams: {{t: {{}}}}
+        services:
+          pay:
+            team: t
+            metrics: {{buckets: [0.1, 0.4]{metrics}}}
+            slos:
+              availability: {{kind: availability, objective: 99.9}}
+              fast: {{kind: latency, objective: 99, threshold: 400ms}}
+    """).services[0]
+
+
+SVC = _service()
+AVAILABILITY, LATENCY = SVC.slos
 NODE = Resource("nodes", "node", "node", ())
 PODS = Resource("pods", "container", "cadvisor", ())
 
@@ -135,7 +149,8 @@ def test_query_builders(built: str, expected: str) -> None:
 
 
 def test_catalog_values_cannot_break_out_of_their_selector() -> None:
-    hostile = replace(SVC, job='x"} or vector(1) or {a="', error_codes='5..|"')
+    hostile = replace(SVC, selector=Selector((Q.eq("job", 'x"} or vector(1) or {a="'),)),
+                      source=replace(SVC.source, error_codes='5..|"'))
     assert q.requests(hostile) == (
         'http_requests_total{job="x\\"} or vector(1) or {a=\\"",instance=~"$instance"}'
     )
@@ -143,10 +158,10 @@ def test_catalog_values_cannot_break_out_of_their_selector() -> None:
 
 
 def test_custom_metric_names_are_used() -> None:
-    custom = replace(SVC, metrics=Metrics("pay_requests_total", "pay_seconds", (1.0,)))
+    custom = _service(", requests: pay_requests_total, duration: pay_seconds")
     assert "pay_requests_total{" in q.error_ratio(custom)
     assert "pay_seconds_bucket{" in q.latency_heatmap(custom)
-    assert "pay_seconds_count{" in q.slo_error_ratio(custom, replace(LATENCY, threshold=timedelta(seconds=1)), "5m")
+    assert "pay_seconds_count{" in q.slo_error_ratio(custom, custom.slos[1], "5m")
 
 
 def test_loki_and_elasticsearch_link_queries() -> None:

@@ -8,13 +8,11 @@ model is built only from a document with no problem at all.
 from __future__ import annotations
 
 import difflib
-import math
-import re
 from typing import Any
 
 from obsgen import conventions as C
 from obsgen import durations, policy
-from obsgen.catalog import spec
+from obsgen.catalog import sources, spec
 from obsgen.catalog.alerting import alerting, alerting_problems, merged
 from obsgen.catalog.loader import Document, Path, load
 from obsgen.errors import CatalogError, Problem
@@ -31,11 +29,7 @@ from obsgen.model import (
     Team,
     Workload,
 )
-
-#: RE2 (Prometheus' regex engine) has no lookaround and no backreferences.
-_RE2_UNSUPPORTED = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")
-#: Prometheus anchors label regexes; a pattern matching one of these would count success as failure.
-_SUCCESS_CODES = ("200", "201", "204", "301", "304")
+from obsgen.sli.model import Selector, Source
 
 
 def load_catalog(data: bytes, file: str, outputs: tuple[Output, ...] | None = None) -> Catalog:
@@ -83,14 +77,7 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
             hint = f"did you mean {close[0]!r}? " if close else ""
             problems.append(doc.problem((*path, "team"), f"team {team!r} is not defined under teams; {hint}"
                                                          f"known teams: {', '.join(team_names)}"))
-        codes = s.get("error_codes")
-        if isinstance(codes, str):
-            problems += _error_codes_problems(codes, (*path, "error_codes"), doc)
-        metrics = _dict(s.get("metrics"))
-        buckets = _buckets(metrics.get("buckets"))
-        duration_name = metrics.get("duration", C.REQUEST_DURATION_SECONDS)
-        for slo_name, slo_raw in _dict(s.get("slos")).items():
-            problems += _slo_problems(_dict(slo_raw), (*path, "slos", slo_name), buckets, str(duration_name), doc)
+        problems += sources.service_problems(s, path, doc)
     problems += _file_name_problems(services, _dict(data.get("resources")), doc)
     period = _duration(data.get("slo_period", C.DEFAULT_SLO_PERIOD))
     scrape = _duration(_dict(data.get("prometheus")).get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
@@ -155,62 +142,6 @@ def _deployment_problems(doc: Document) -> list[Problem]:
                                                                   f"{high:g}s: the 30 s grace period must leave "
                                                                   "time to drain"))
     return problems
-
-
-def _buckets(value: Any) -> tuple[float, ...]:
-    if isinstance(value, list) and all(
-        isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b) for b in value
-    ):
-        return tuple(sorted(float(b) for b in value))
-    return C.DEFAULT_BUCKETS
-
-
-def _error_codes_problems(pattern: str, path: Path, doc: Document) -> list[Problem]:
-    if not pattern:
-        return [doc.problem(path, "must not be empty; the default is 5..")]
-    if _RE2_UNSUPPORTED.search(pattern):
-        return [doc.problem(path, f"{pattern!r} uses lookaround or backreferences, which Prometheus' "
-                                  "regex engine (RE2) does not support")]
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        return [doc.problem(path, f"{pattern!r} is not a valid regex: {exc}; e.g. write 5.. or 5..|429")]
-    for ok in _SUCCESS_CODES:
-        if compiled.fullmatch(ok):
-            return [doc.problem(path, f"{pattern!r} matches the success code {ok}: every such request would "
-                                      "count as failed; match only failure codes, e.g. 5..|429")]
-    return []
-
-
-def _slo_problems(
-    raw: dict[str, Any], path: Path, buckets: tuple[float, ...], duration_name: str, doc: Document
-) -> list[Problem]:
-    kind = raw.get("kind")
-    if kind == "latency" and "threshold" not in raw:
-        return [doc.problem(path, "a latency SLO needs a threshold, e.g. threshold: 250ms "
-                                  "(one of the service's metrics.buckets)")]
-    if kind == "availability" and "threshold" in raw:
-        return [doc.problem((*path, "threshold"), "only latency SLOs take a threshold; remove it or set "
-                                                  "kind: latency")]
-    threshold = _duration(raw.get("threshold"))
-    if kind != "latency" or threshold is None:
-        return []
-    seconds = threshold.total_seconds()
-    if any(math.isclose(seconds, b, rel_tol=1e-9, abs_tol=1e-12) for b in buckets):
-        return []
-    below = [b for b in buckets if b < seconds]
-    above = [b for b in buckets if b > seconds]
-    nearest = ", ".join(_fmt_seconds(b) for b in ([below[-1]] if below else []) + ([above[0]] if above else []))
-    return [doc.problem(
-        (*path, "threshold"),
-        f"{raw['threshold']} is not a bucket boundary of {duration_name} (nearest: {nearest}); "
-        f"add {seconds:g} to metrics.buckets (and to the service's instrumentation), or use a boundary",
-    )]
-
-
-def _fmt_seconds(seconds: float) -> str:
-    ms = seconds * 1000
-    return f"{ms:g}ms" if ms < 1000 else f"{seconds:g}s"
 
 
 def _file_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
@@ -285,27 +216,35 @@ def _workload(raw: dict[str, Any] | None) -> Workload | None:
 
 def _service(name: str, s: dict[str, Any]) -> Service:
     m = s.get("metrics", {})
+    src = sources.source(s)
+    selector = sources.service_selector(name, s)
+    group_by = tuple(s.get("group_by", ()))
     return Service(
         name=name,
         team=s["team"],
         job=s.get("job", name),
         metrics=Metrics(
-            requests=m.get("requests", C.REQUESTS_TOTAL),
-            duration=m.get("duration", C.REQUEST_DURATION_SECONDS),
-            buckets=_buckets(m.get("buckets", list(C.DEFAULT_BUCKETS))),
+            requests=src.requests,
+            duration=m.get("duration", src.duration or C.REQUEST_DURATION_SECONDS),
+            buckets=src.buckets,
         ),
-        error_codes=s.get("error_codes", C.DEFAULT_ERROR_CODES),
+        error_codes=src.error_codes,
         alerting=alerting(s.get("alerting", {})),
-        slos=tuple(_slo(slo_name, raw, s) for slo_name, raw in sorted(s.get("slos", {}).items())),
+        slos=tuple(_slo(slo_name, raw, s, src, selector, group_by) for slo_name, raw in sorted(s.get("slos", {}).items())),
         log_fields=tuple(s.get("logs", {}).get("fields", ())),
         targets=tuple(s.get("targets", ())),
         description=s.get("description"),
         runbook_url=s.get("runbook_url"),
+        source=src,
+        selector=selector,
+        group_by=group_by,
+        up_job=sources.up_job(name, s),
         workload=_workload(s.get("deploy")),
     )
 
 
-def _slo(name: str, raw: dict[str, Any], service: dict[str, Any]) -> SLO:
+def _slo(name: str, raw: dict[str, Any], service: dict[str, Any], src: Source, selector: Selector,
+         group_by: tuple[str, ...]) -> SLO:
     percent = float(raw["objective"])
     return SLO(
         name=name,
@@ -314,6 +253,7 @@ def _slo(name: str, raw: dict[str, Any], service: dict[str, Any]) -> SLO:
         objective_percent=percent,
         threshold=durations.parse(raw["threshold"]) if "threshold" in raw else None,
         description=raw.get("description"),
+        sli=sources.slo_sli(raw, src, selector, group_by),
         alerting=alerting(merged(service, raw)),
         expected_groups=raw.get("group_by_cardinality", service.get("group_by_cardinality")),
     )

@@ -20,6 +20,7 @@ from obsgen import durations
 from obsgen.catalog.loader import Document, Path, type_name
 from obsgen.errors import Problem
 from obsgen.model import DEPLOY_TARGETS, OUTPUTS
+from obsgen.sli.presets import PRESETS
 
 
 class Spec:
@@ -315,17 +316,36 @@ ALERTING = Obj({
 GROUP_BY_CARDINALITY = Num(description="Estimated number of groups (series per SLI recording), for obsgen "
                                        "explain's cost report; default 1", exclusive_min=0, exclusive_max=1e9,
                            integer=True)
+#: Label names (group_by) as Prometheus allows them; names starting with __ are its own.
+LABEL_PATTERN = r"^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$"
+LABEL_HINT = "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
+SELECTOR_HINT = "PromQL label matchers in braces, e.g. '{service=\"shop\", uri!=\"/health\"}'"
+
+
+def _group_by(description: str) -> List:
+    return List(Str(pattern=LABEL_PATTERN, pattern_hint=LABEL_HINT, max_length=100), description=description,
+                unique=True, max_items=10)
+
 
 SLO = Obj(
     {
-        "kind": Field(Str(description="availability: requests that succeed; latency: requests faster than threshold",
-                          enum=("availability", "latency")), required=True),
+        "kind": Field(Str(description="availability: requests that succeed; latency: requests faster than threshold; "
+                                      "ratio: errors / total from any two counters",
+                          enum=("availability", "latency", "ratio")), required=True),
         "objective": Field(Num(description="Percent of good requests, 0 < x < 100 (e.g. 99.9)",
                                exclusive_min=0, exclusive_max=100), required=True),
         "threshold": Field(_duration("Latency SLOs only: a request is good when faster; must be a bucket boundary")),
         "description": Field(Str(description="Free text shown in alerts and dashboards", max_length=1024)),
         "alerting": Field(ALERTING),
         "group_by_cardinality": Field(GROUP_BY_CARDINALITY),
+        "selector": Field(Str(description="Extra label matchers for this SLO only (per endpoint, per method): "
+                                          + SELECTOR_HINT, max_length=2000)),
+        "group_by": Field(_group_by("Labels this SLO is evaluated and alerted per value of (default: the "
+                                    "service's group_by)")),
+        "errors": Field(Str(description="Ratio SLOs: series selector of bad events, metric{matchers}",
+                            max_length=2000)),
+        "total": Field(Str(description="Ratio SLOs: series selector of all events, metric{matchers}",
+                           max_length=2000)),
     },
     description="A service level objective",
 )
@@ -368,15 +388,28 @@ SERVICE = Obj(
         "runbook_url": Field(_url("Runbook linked from alerts and dashboards")),
         "job": Field(Str(description="Prometheus job label; default: the service name", max_length=200,
                          pattern=JOB_PATTERN, pattern_hint=JOB_HINT)),
+        "source": Field(Str(description="The exporter the service's request metrics come from (a preset); "
+                                        "default obsgen", enum=tuple(PRESETS))),
+        "selector": Field(Str(description="Label matchers selecting the service's series, replacing the default "
+                                          "{job=\"<job>\"}: " + SELECTOR_HINT, max_length=2000)),
+        "group_by": Field(_group_by("Labels the SLIs, alerts and target checks are split by (e.g. [cluster])")),
         "metrics": Field(Obj({
-            "requests": Field(Str(description="Counter with labels job, instance, code, method, route",
+            "requests": Field(Str(description="Counter of requests (may be a histogram's _count); default: the "
+                                              "source's", pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT,
+                                  max_length=200)),
+            "duration": Field(Str(description="Request duration histogram (base name); default: the source's",
                                   pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT, max_length=200)),
-            "duration": Field(Str(description="Histogram (seconds) with labels job, instance, method, route, le",
-                                  pattern=METRIC_PATTERN, pattern_hint=METRIC_HINT, max_length=200)),
-            "buckets": Field(List(Num(exclusive_min=0), description="Histogram bucket boundaries in seconds",
+            "status_label": Field(Str(description="Label holding the response status; default: the source's",
+                                      pattern=LABEL_PATTERN, pattern_hint=LABEL_HINT, max_length=100)),
+            "route_label": Field(Str(description="Label holding the route template; default: the source's",
+                                     pattern=LABEL_PATTERN, pattern_hint=LABEL_HINT, max_length=100)),
+            "duration_unit": Field(Str(description="Unit of the duration histogram", enum=("seconds", "milliseconds"))),
+            "buckets": Field(List(Num(exclusive_min=0), description="Histogram bucket boundaries in the metric's "
+                                                                    "unit (as in le)",
                                   unique=True, min_items=1, max_items=100)),
-        }, description="Metric names; defaults are obsgen's own instrumentation")),
-        "error_codes": Field(Str(description="Regex (RE2) on the code label for failed requests; default 5..",
+        }, description="Metric names and labels; defaults come from source")),
+        "error_codes": Field(Str(description="Regex (RE2) on the status label for failed requests; default: the "
+                                             "source's (5.., or gRPC code names for grpc)",
                                  max_length=200)),
         "alerting": Field(ALERTING),
         "group_by_cardinality": Field(GROUP_BY_CARDINALITY),

@@ -13,7 +13,6 @@ intervals, so tickets are tested at the fast cadence; in Prometheus they can com
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from obsgen.generate.alerting.plan import (
 from obsgen.generate.alerting.rules import rule_groups, targets_severity
 from obsgen.generate.artifacts import Artifact, Yaml
 from obsgen.model import SLO, Catalog, Service
+from obsgen.sli.model import Traffic, group_sample
 
 #: Requests per second of the synthetic traffic.
 TEST_RPS = 10.0
@@ -43,6 +43,8 @@ SLOW_BURN = timedelta(minutes=90)
 #: How long the silent scenarios run, and the healthy traffic before a service disappears.
 SILENT = timedelta(hours=1)
 BEFORE_GONE = timedelta(minutes=15)
+#: Share of the non-failed synthetic requests answered with a client error (never an SLO error).
+CLIENT_ERROR_SHARE = 0.1
 #: Instance label of the synthetic series when the catalog lists no targets.
 TEST_INSTANCE = "test:8000"
 #: Low traffic for the guard's scenarios: 10 requests an hour (one every 6 minutes), counted in
@@ -92,21 +94,12 @@ def unit_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
         if p.budget_alert:
             tests.append(budget_test(catalog, p))
     tests += silent_tests(catalog, service)
-    if targets_severity(service) is not None:
+    if targets_severity(service) is not None and service.up_job is not None:
         tests += disappearance_tests(catalog, service)
     return tests
 
 
 # --- Synthetic series ---------------------------------------------------------------------
-
-
-def error_code(pattern: str) -> str:
-    """A status code the service counts as an error (Prometheus anchors label regexes)."""
-    codes = ["500", *(str(c) for c in range(100, 600))]
-    for code in codes:
-        if re.fullmatch(pattern, code):
-            return code
-    raise ValueError(f"error_codes {pattern!r} matches no HTTP status code")
 
 
 def _samples(phase: Phase, scrape: timedelta) -> int:
@@ -181,9 +174,16 @@ def _instances(service: Service) -> tuple[str, ...]:
     return service.targets or (TEST_INSTANCE,)
 
 
+def _group_labels(service: Service) -> dict[str, str]:
+    return dict(group_sample(service.group_by))
+
+
 def up_series(catalog: Catalog, service: Service, phases: list[Phase]) -> list[dict[str, str]]:
+    """The service's own targets (none when it is measured at an edge proxy)."""
+    if service.up_job is None:
+        return []
     return [
-        {"series": _series(C.UP_METRIC, job=service.job, instance=instance),
+        {"series": _series(C.UP_METRIC, job=service.up_job, instance=instance, **_group_labels(service)),
          "values": _gauge(phases, catalog.scrape_interval, lambda ph: 1 if ph.up else 0)}
         for instance in _instances(service)
     ]
@@ -191,39 +191,31 @@ def up_series(catalog: Catalog, service: Service, phases: list[Phase]) -> list[d
 
 def sli_series(catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase],
                whole: bool = False) -> list[dict[str, str]]:
-    """Counters a service exports, with the traffic and error ratio of each phase (``whole``: in whole
-    events, for low traffic)."""
+    """The series the service's exporter writes, in its real shape, with the traffic of each phase.
+
+    Per scrape: failed requests at the phase's error ratio (slow, with an error code), client errors
+    (CLIENT_ERROR_SHARE of the rest, never an SLO error) and fast successes.  Series two SLOs share
+    (a histogram's ``_count`` used as the request counter) are written once.  ``whole``: counters
+    count whole events, as a real one does at low traffic.
+    """
     _values = _whole_values if whole else _fractional_values
     scrape = catalog.scrape_interval
     s = scrape.total_seconds()
     instance = _instances(service)[0]
+    labels = (*group_sample(service.group_by), (C.LABEL_INSTANCE, instance))
+    if service.up_job is not None:
+        labels = (*labels, (C.LABEL_JOB, service.up_job))
+
+    def traffic(ph: Phase) -> Traffic:
+        total = ph.rps * s if ph.up else 0.0
+        ok = total * (1 - ph.error_ratio)
+        client = ok * CLIENT_ERROR_SHARE if service.source.client_error_code is not None else 0.0
+        return Traffic(good=ok - client, bad=total * ph.error_ratio, client=client)
+
     out: dict[str, str] = {}
-
-    def total(ph: Phase) -> float:
-        return ph.rps * s if ph.up else 0.0
-
-    def good(ph: Phase) -> float:
-        return total(ph) * (1 - ph.error_ratio)
-
-    def bad(ph: Phase) -> float:
-        return total(ph) * ph.error_ratio
-
-    job = service.job
-    if any(slo.kind == "availability" for slo in slos):
-        requests = service.metrics.requests
-        out[_series(requests, job=job, instance=instance, code="200")] = _values(phases, scrape, good)
-        code = error_code(service.error_codes)
-        out[_series(requests, job=job, instance=instance, code=code)] = _values(phases, scrape, bad)
-    latency = [slo for slo in slos if slo.kind == "latency"]
-    if latency:
-        duration = service.metrics.duration
-        out[_series(duration + C.COUNT_SUFFIX, job=job, instance=instance)] = _values(phases, scrape, total)
-        out[_series(duration + C.BUCKET_SUFFIX, job=job, instance=instance, le="+Inf")] = _values(
-            phases, scrape, total)
-        for slo in latency:
-            le = repr(float(slo.threshold_seconds))
-            out[_series(duration + C.BUCKET_SUFFIX, job=job, instance=instance, le=le)] = _values(
-                phases, scrape, good)
+    for slo in slos:
+        for text, share in slo.sli.series(labels):
+            out[text] = _values(phases, scrape, lambda ph, share=share: share.of(traffic(ph)))
     return [{"series": k, "values": v} for k, v in sorted(out.items())]
 
 
@@ -290,7 +282,8 @@ def outage_test(catalog: Catalog, p: SloPlan, severity: str) -> dict[str, Any]:
         fires(_alerts(**mine, severity=severity), end),
     ]
     if severity != C.SEVERITY_PAGE:
-        checks.append(never(_alerts(service=p.service.name, severity=C.SEVERITY_PAGE), end, catalog))
+        checks.append(never(_alerts(service=p.service.name, slo=p.slo.name, severity=C.SEVERITY_PAGE), end,
+                            catalog))
     verb = "pages" if severity == C.SEVERITY_PAGE else "opens a ticket and never pages"
     return _test(f"{p.service.name}/{p.slo.name}: a total outage {verb} within {human(bound)}",
                  catalog, series, checks)
@@ -322,7 +315,8 @@ def slow_burn_test(catalog: Catalog, p: SloPlan) -> dict[str, Any] | None:
     mine = {C.LABEL_ALERTNAME: C.ALERT_SLO_BURN, C.LABEL_SLO: p.slo.name, C.LABEL_SERVICE: p.service.name}
     checks = [
         fires(_alerts(**mine, severity=C.SEVERITY_TICKET), end),
-        never(_alerts(service=p.service.name, severity=C.SEVERITY_PAGE), end, catalog),
+        # Scoped to this SLO: another SLO of the service may read the same series and page.
+        never(_alerts(service=p.service.name, slo=p.slo.name, severity=C.SEVERITY_PAGE), end, catalog),
     ]
     return _test(
         f"{p.service.name}/{p.slo.name}: a slow burn ({ratio:.3g} errors) opens a ticket and never pages",

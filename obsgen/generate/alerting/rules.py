@@ -35,7 +35,7 @@ from obsgen.generate.alerting.plan import (
     window_name,
 )
 from obsgen.generate.artifacts import Artifact, Yaml
-from obsgen.model import SLO, Catalog, Service
+from obsgen.model import Catalog, Service
 
 Rule = dict[str, Any]
 Group = dict[str, Any]
@@ -96,31 +96,10 @@ def _slo_matchers(p: SloPlan) -> tuple[Q.Matcher, ...]:
     return Q.eq(C.LABEL_SERVICE, p.service.name), Q.eq(C.LABEL_SLO, p.slo.name)
 
 
-def sli_rates(service: Service, slo: SLO, window: timedelta) -> tuple[str, str]:
-    """(bad events, all events) per second over ``window``, each summed on its own.
-
-    Availability: requests whose ``code`` matches error_codes / all requests.  Latency: requests
-    slower than the threshold (count minus the threshold's bucket) / all requests.
-    """
-    job = Q.eq(C.LABEL_JOB, service.job)
-    if slo.kind == "availability":
-        requests = Q.selector(service.metrics.requests, job)
-        errors = Q.selector(service.metrics.requests, job, Q.re_match(C.LABEL_CODE, service.error_codes))
-        total = Q.sum_by((), Q.rate(requests, window))
-        # A service that never failed has no error series yet: count that as 0 errors, not "no data".
-        return f"{Q.sum_by((), Q.rate(errors, window))} or vector(0)", total
-    count = Q.selector(service.metrics.duration + C.COUNT_SUFFIX, job)
-    bucket = Q.selector(
-        service.metrics.duration + C.BUCKET_SUFFIX, job, Q.re_match(C.LABEL_LE, C.le_matcher(slo.threshold_seconds))
-    )
-    total = Q.sum_by((), Q.rate(count, window))
-    return f"{total} - {Q.sum_by((), Q.rate(bucket, window))}", total
-
-
 def base_recordings(catalog: Catalog, p: SloPlan) -> list[Rule]:
     """The only rules that read raw series: bad and all events over the base window."""
     window = base_window(catalog)
-    errors, requests = sli_rates(p.service, p.slo, window)
+    errors, requests = p.slo.sli.bad(window), p.slo.sli.total(window)
     name = window_name(window)
     return [
         {"record": C.sli_errors_record(name), "expr": errors, "labels": _slo_labels(p)},
@@ -217,16 +196,6 @@ def budget_expr(catalog: Catalog, p: SloPlan) -> str:
     return f"{errors}\n/\n{requests}\n/ {Q.number(p.slo.error_budget)} > 1"
 
 
-def _clients(service: Service, slo: SLO) -> str:
-    if slo.kind == "availability":
-        return f"requests fail (status code matching {service.error_codes})"
-    return f"requests take longer than {_seconds(slo.threshold_seconds)}"
-
-
-def _seconds(seconds: float) -> str:
-    return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
-
-
 def _guard_text(p: SloPlan, where: str = "the long window") -> str:
     if p.min_failures <= 0:
         return ""
@@ -269,7 +238,7 @@ def burn_alert(catalog: Catalog, p: SloPlan, severity: str) -> Rule:
     description = (
         f"{p.service.name} {p.slo.name} SLO{what}, objective {p.slo.objective_percent:g}% over {period}: "
         f"the error budget is burning {{{{ printf \"%.1f\" $value }}}}x as fast as the objective allows "
-        f"(over the alert's long window). It fires when {_clients(p.service, p.slo)}: "
+        f"(over the alert's long window). It fires when {literal(p.slo.sli.describe())}: "
         + " or ".join(_pair_text(pair) for pair in pairs)
         + f"{_guard_text(p)}. {advice}"
     )
@@ -317,22 +286,24 @@ def targets_severity(service: Service) -> str | None:
 def target_alerts(catalog: Catalog, service: Service) -> list[Rule]:
     """What burn rates miss: with every target down or gone there is no error ratio at all."""
     severity = targets_severity(service)
-    if severity is None:
+    if severity is None or service.up_job is None:
         return []
-    up = Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.job))
+    up = Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.up_job))
+    # Per group (e.g. per cluster) when the targets carry the group labels; one group otherwise.
+    down = f"max {Q.by(service.group_by)} ({up}) == 0" if service.group_by else f"max({up}) == 0"
     wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))
     labels = {C.LABEL_SERVICE: service.name, C.LABEL_TEAM: service.team, C.LABEL_SEVERITY: severity}
     blind = "its SLO alerts cannot fire: there are no requests to count"
     return [
         {
             "alert": C.ALERT_TARGETS_DOWN,
-            "expr": f"max({up}) == 0",
+            "expr": down,
             "for": wait,
             "labels": labels,
             "annotations": {
                 "summary": f"{service.name}: every scrape target is down",
                 "description": (
-                    f"Prometheus has failed to scrape every target of job {literal(service.job)} for {wait} "
+                    f"Prometheus has failed to scrape every target of job {literal(service.up_job)} for {wait} "
                     f"({policy.TARGETS_DOWN_SCRAPES} scrapes): clients most likely cannot reach "
                     f"{service.name} at all, and {blind}."
                 ),
@@ -347,7 +318,7 @@ def target_alerts(catalog: Catalog, service: Service) -> list[Rule]:
             "annotations": {
                 "summary": f"{service.name}: no scrape target at all",
                 "description": (
-                    f"Prometheus has had no target for job {literal(service.job)} for {wait}: the service "
+                    f"Prometheus has had no target for job {literal(service.up_job)} for {wait}: the service "
                     f"disappeared from service discovery (deleted, scaled to zero, relabelled), and {blind}."
                 ),
                 **_links(catalog, service),

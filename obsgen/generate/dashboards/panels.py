@@ -343,6 +343,15 @@ def instance_variable(up_selector: str) -> G.Template:
     )
 
 
+def label_variable(label: str, selector: str) -> G.Template:
+    """A multi-value variable over one label's values (a group_by label: cluster, region)."""
+    return G.Template(
+        name=label, label=label, query=f"label_values({selector}, {label})",
+        dataSource=DATASOURCE, includeAll=True, multi=True, allValue=".*", default="All",
+        refresh=G.REFRESH_ON_TIME_RANGE_CHANGE, sort=G.SORT_ALPHA_IGNORE_CASE_ASC, regex="",
+    )
+
+
 # --- Layout -------------------------------------------------------------------------------
 
 #: A row of the grid: (height, [(width, panel), ...]).

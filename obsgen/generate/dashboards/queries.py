@@ -22,6 +22,7 @@ from datetime import timedelta
 from obsgen import conventions as C
 from obsgen import promql as Q
 from obsgen.model import SLO, Resource, Service
+from obsgen.sli.model import Ratio
 
 #: Grafana's rate window: at least four scrape intervals, grows with the step.
 RATE_INTERVAL = "$__rate_interval"
@@ -44,20 +45,33 @@ def instance_matcher() -> Q.Matcher:
 
 
 def _job(service: Service, per_instance: bool) -> list[Q.Matcher]:
-    matchers = [Q.eq(C.LABEL_JOB, service.job)]
+    """The service's selector (default ``job="<job>"``), and the instance variable."""
+    matchers = list(service.selector.matchers)
     if per_instance:
         matchers.append(instance_matcher())
+        matchers += [Q.re_match(label, f"${label}") for label in group_variables(service)]
     return matchers
+
+
+def has_red(service: Service) -> bool:
+    """Whether the service has request metrics: not when every SLO is a ratio of other counters."""
+    return not service.slos or any(not isinstance(slo.sli, Ratio) for slo in service.slos)
+
+
+def group_variables(service: Service) -> tuple[str, ...]:
+    """The service's group_by labels that get a dashboard variable (narrowing the RED panels)."""
+    return tuple(label for label in service.group_by if label not in (C.VAR_INSTANCE, C.VAR_DATASOURCE))
 
 
 def requests(service: Service, *extra: Q.Matcher, per_instance: bool = True) -> str:
     """Selector of the service's request counter."""
-    return Q.selector(service.metrics.requests, *_job(service, per_instance), *extra)
+    return Q.selector(service.source.requests, *_job(service, per_instance), *extra)
 
 
 def failed_requests(service: Service, per_instance: bool = True) -> str:
-    """Selector of the requests that count as failed (``code`` matches error_codes)."""
-    return requests(service, Q.re_match(C.LABEL_CODE, service.error_codes), per_instance=per_instance)
+    """Selector of the requests that count as failed (the status label matches error_codes)."""
+    src = service.source
+    return requests(service, Q.re_match(src.status_label, src.error_codes), per_instance=per_instance)
 
 
 def duration_series(service: Service, suffix: str, *extra: Q.Matcher, per_instance: bool = True) -> str:
@@ -70,10 +84,14 @@ def request_rate(service: Service, by: tuple[str, ...] = (), per_instance: bool 
 
 
 def request_rate_by_status_class(service: Service) -> str:
-    """Requests per second by status class (``2xx``, ``4xx``, ``5xx``)."""
+    """Requests per second by status class (``2xx``, ``4xx``, ``5xx``); by status where the source
+    reports no numeric HTTP codes (gRPC code names, status groups)."""
+    src = service.source
+    if src.codes != "http":
+        return Q.sum_by((src.status_label,), Q.rate(requests(service), RATE_INTERVAL))
     classed = (
         f"label_replace({Q.rate(requests(service), RATE_INTERVAL)}, "
-        f"{Q.quote(C.LABEL_CODE_CLASS)}, {Q.quote('${1}xx')}, {Q.quote(C.LABEL_CODE)}, {Q.quote('([0-9])..')})"
+        f"{Q.quote(C.LABEL_CODE_CLASS)}, {Q.quote('${1}xx')}, {Q.quote(src.status_label)}, {Q.quote('([0-9])..')})"
     )
     return Q.sum_by((C.LABEL_CODE_CLASS,), classed)
 
@@ -95,15 +113,20 @@ def error_ratio(service: Service, per_instance: bool = True, over: Window = RATE
     )
 
 
+def _in_seconds(service: Service, expr: str) -> str:
+    """Durations of a millisecond histogram, in seconds (every panel shows seconds)."""
+    return f"{expr} / 1000" if service.source.duration_unit == "milliseconds" else expr
+
+
 def latency_quantile(
     service: Service, quantile: float, by: tuple[str, ...] = (), per_instance: bool = True
 ) -> str:
     """The ``quantile`` of request duration (seconds) from the histogram buckets."""
     buckets = duration_series(service, C.BUCKET_SUFFIX, per_instance=per_instance)
-    return (
+    return _in_seconds(service, (
         f"histogram_quantile({Q.number(quantile)}, "
         f"{Q.sum_by((C.LABEL_LE, *by), Q.rate(buckets, RATE_INTERVAL))})"
-    )
+    ))
 
 
 def latency_heatmap(service: Service) -> str:
@@ -114,9 +137,8 @@ def latency_heatmap(service: Service) -> str:
 
 def in_flight(service: Service) -> str:
     """Requests being served right now, per instance (saturation of the service)."""
-    return Q.sum_by(
-        (C.LABEL_INSTANCE,), Q.selector(C.REQUESTS_IN_FLIGHT, *_job(service, per_instance=True))
-    )
+    gauge = service.source.in_flight or C.REQUESTS_IN_FLIGHT
+    return Q.sum_by((C.LABEL_INSTANCE,), Q.selector(gauge, *_job(service, per_instance=True)))
 
 
 def firing_alerts(service: Service) -> str:
@@ -131,15 +153,9 @@ def firing_alerts(service: Service) -> str:
 
 
 def slo_error_ratio(service: Service, slo: SLO, over: Window) -> str:
-    """Bad events / all events of ``slo`` over ``over`` (a duration or a Grafana range variable)."""
-    if slo.kind == "availability":
-        return error_ratio(service, per_instance=False, over=over)
-    good = duration_series(
-        service, C.BUCKET_SUFFIX, Q.re_match(C.LABEL_LE, C.le_matcher(slo.threshold_seconds)),
-        per_instance=False,
-    )
-    total = Q.sum_by((), Q.rate(duration_series(service, C.COUNT_SUFFIX, per_instance=False), over))
-    return f"({total} - {Q.sum_by((), Q.rate(good, over))}) / ({total} > 0)"
+    """Bad events / all events of ``slo`` over ``over`` (a duration or a Grafana range variable),
+    service-wide (summed over the SLO's groups)."""
+    return slo.sli.error_ratio(over, by=())
 
 
 def sli(service: Service, slo: SLO, over: Window) -> str:

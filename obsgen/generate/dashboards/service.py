@@ -11,6 +11,7 @@ from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
 from obsgen.model import SLO, Catalog, Service
+from obsgen.sli.model import Availability, Latency
 
 RATE_UNIT = "reqps"
 RATIO_UNIT = "percentunit"
@@ -29,45 +30,49 @@ def percent_decimals(slo: SLO) -> int:
 
 def dashboard(catalog: Catalog, service: Service) -> dict[str, Any]:
     """The RED and SLO dashboard of ``service``."""
-    availability = [s for s in service.slos if s.kind == "availability"]
-    latency = [s for s in service.slos if s.kind == "latency"]
-    error_lines = _lines(s.error_budget for s in availability)
-    latency_lines = _lines(s.threshold_seconds for s in latency)
+    src = service.source
+    error_lines = _lines(s.error_budget for s in service.slos if isinstance(s.sli, Availability))
+    latency_lines = _lines(s.sli.threshold.total_seconds() for s in service.slos if isinstance(s.sli, Latency))
     error_logs = [
         P.link("Error logs (Loki)", L.loki_explore(service.name, level="error")),
         P.link("Error logs (Elasticsearch)",
                L.elasticsearch_explore(service.name, **{C.LOG_LEVEL_FIELD: "error"})),
     ]
-    by_route = (C.LABEL_ROUTE,)
-
+    route = src.route_label
+    status = src.status_label
+    # Panels need labels and metrics the source has: those it lacks are left out, never left empty.
     summary = P.even(4, [
         P.stat("Requests / s now", [P.Query(q.request_rate(service))], unit=RATE_UNIT, sparkline=True,
                description="Requests per second served by the selected instances (probes and /metrics excluded)."),
         P.stat("Error ratio now", [P.Query(q.error_ratio(service))], unit=RATIO_UNIT, decimals=2, sparkline=True,
                thresholds=[P.Step(P.RED, v) for v in error_lines],
-               description=f"Share of requests answered with a code matching {service.error_codes!r}."),
+               description=f"Share of requests answered with a {status} matching {src.error_codes!r}."),
         P.stat("p99 latency now", [P.Query(q.latency_quantile(service, 0.99))], unit=SECONDS, sparkline=True,
                thresholds=[P.Step(P.RED, v) for v in latency_lines],
                description="99th percentile of request duration, from the histogram buckets."),
-        P.stat("In flight now", [P.Query(q.in_flight(service), "{{instance}}")], unit="short", sparkline=True,
-               description="Requests being served right now: saturation of the service."),
+        *([P.stat("In flight now", [P.Query(q.in_flight(service), "{{instance}}")], unit="short", sparkline=True,
+                  description="Requests being served right now: saturation of the service.")]
+          if src.in_flight else []),
     ])
     rate_row = P.even(8, [
-        P.timeseries("Requests by route", [P.Query(q.request_rate(service, by_route), "{{route}}")],
-                     unit=RATE_UNIT, stacked=True, min_value=0,
-                     description="Requests per second by route template (bounded cardinality)."),
+        *([P.timeseries("Requests by route", [P.Query(q.request_rate(service, (route,)), f"{{{{{route}}}}}")],
+                        unit=RATE_UNIT, stacked=True, min_value=0,
+                        description="Requests per second by route template (bounded cardinality).")]
+          if route else []),
         P.timeseries("Requests by status class",
-                     [P.Query(q.request_rate_by_status_class(service), f"{{{{{C.LABEL_CODE_CLASS}}}}}")],
+                     [P.Query(q.request_rate_by_status_class(service),
+                              f"{{{{{C.LABEL_CODE_CLASS if src.codes == 'http' else status}}}}}")],
                      unit=RATE_UNIT, stacked=True, min_value=0,
                      description="Requests per second by status class (2xx, 3xx, 4xx, 5xx)."),
     ])
+    error_by = (route, status) if route else (status,)
     error_row = P.even(8, [
         P.timeseries("Error ratio", [P.Query(q.error_ratio(service), "error ratio")], unit=RATIO_UNIT,
                      min_value=0, thresholds=[P.Step(P.RED, v) for v in error_lines], links=error_logs,
                      description="Failed / all requests. Dashed lines: the error budget (1 - objective) "
                                  "of each availability SLO."),
-        P.timeseries("Errors by route and code",
-                     [P.Query(q.error_rate(service, (C.LABEL_ROUTE, C.LABEL_CODE)), "{{route}} {{code}}")],
+        P.timeseries("Errors by route and code" if route else "Errors by code",
+                     [P.Query(q.error_rate(service, error_by), " ".join(f"{{{{{label}}}}}" for label in error_by))],
                      unit=RATE_UNIT, stacked=True, min_value=0, links=error_logs,
                      description="Failed requests per second. Panel links open this service's error logs."),
     ])
@@ -79,19 +84,23 @@ def dashboard(catalog: Catalog, service: Service) -> dict[str, Any]:
                      description="Request duration quantiles, interpolated within histogram buckets. "
                                  "Dashed lines: thresholds of the latency SLOs."),
         P.heatmap("Latency distribution",
-                  P.Query(q.latency_heatmap(service), "{{le}}", format="heatmap"), unit=SECONDS,
+                  P.Query(q.latency_heatmap(service), "{{le}}", format="heatmap"),
+                  unit="ms" if src.duration_unit == "milliseconds" else SECONDS,
                   description="Requests per histogram bucket: modes and outliers the quantiles hide."),
     ])
     detail_row = P.even(8, [
-        P.timeseries("p99 latency by route",
-                     [P.Query(q.latency_quantile(service, 0.99, by_route), "{{route}}")],
-                     unit=SECONDS, min_value=0, thresholds=[P.Step(P.RED, v) for v in latency_lines],
-                     description="Which route is slow."),
-        P.timeseries("In flight by instance", [P.Query(q.in_flight(service), "{{instance}}")],
-                     unit="short", min_value=0,
-                     description="Concurrent requests per instance: queueing shows here before latency."),
+        *([P.timeseries("p99 latency by route",
+                        [P.Query(q.latency_quantile(service, 0.99, (route,)), f"{{{{{route}}}}}")],
+                        unit=SECONDS, min_value=0, thresholds=[P.Step(P.RED, v) for v in latency_lines],
+                        description="Which route is slow.")] if route else []),
+        *([P.timeseries("In flight by instance", [P.Query(q.in_flight(service), "{{instance}}")],
+                        unit="short", min_value=0,
+                        description="Concurrent requests per instance: queueing shows here before latency.")]
+          if src.in_flight else []),
     ])
-    rows = [summary, rate_row, error_row, duration_row, detail_row]
+    # A service whose SLOs are all ratio SLOs has no request metrics: SLO panels only.
+    red = q.has_red(service)
+    rows = [r for r in (summary, rate_row, error_row, duration_row, detail_row) if red and r[1]]
     rows.extend(_slo_row(catalog, service, slo) for slo in service.slos)
 
     dashboard_links = [
@@ -111,7 +120,10 @@ def dashboard(catalog: Catalog, service: Service) -> dict[str, Any]:
         tags=tags(service),
         panels=P.grid(rows),
         variables=[P.datasource_variable(),
-                   P.instance_variable(Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.job)))],
+                   P.instance_variable(Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.up_job)) if service.up_job
+                                       else q.requests(service, per_instance=False)),
+                   *(P.label_variable(label, q.requests(service, per_instance=False))
+                     for label in q.group_variables(service))],
         links=dashboard_links,
         annotations=[P.alerts_annotation("Firing alerts", q.firing_alerts(service))],
     )

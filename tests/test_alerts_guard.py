@@ -443,41 +443,112 @@ def _alerts(url: str) -> list[dict[str, Any]] | None:
         return None
 
 
-def test_alertmanager_mutes_the_budget_ticket_while_the_same_slo_pages(tmp_path: Path) -> None:
-    """The generated alertmanager.yml, loaded by Alertmanager itself: with a page of checkout/availability
-    firing, its SLOErrorBudgetExhausted ticket is inhibited; the ticket of another SLO is not."""
+def _alertmanager_states(tmp_path: Path, catalog: Catalog,
+                         alerts: list[dict[str, str]]) -> dict[tuple[str, ...], str]:
+    """Post ``alerts`` (label sets) to a real Alertmanager running the generated config; their states."""
     binary = require_binary("prometheus-alertmanager", "prometheus-alertmanager")
     config = tmp_path / "alertmanager.yml"
-    config.write_bytes(generate(OVERRIDES)[C.ALERTMANAGER_CONFIG_PATH])
+    config.write_bytes(generate(catalog)[C.ALERTMANAGER_CONFIG_PATH])
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
          f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: _alerts(url) is not None, "Alertmanager's API")
+        _post(f"{url}/api/v2/alerts", [{"labels": labels} for labels in alerts])
 
-        def alert(name: str, slo: str, severity: str) -> dict[str, Any]:
-            return {"labels": {"alertname": name, "service": "checkout", "slo": slo, "team": "shop",
-                               "severity": severity}}
+        def states() -> dict[tuple[str, ...], str] | None:
+            found = {tuple(sorted(a["labels"].items())): a["status"]["state"] for a in _alerts(url) or []}
+            return found if len(found) == len(alerts) and "unprocessed" not in found.values() else None
 
-        _post(f"{url}/api/v2/alerts", [
-            alert(C.ALERT_SLO_BURN, "availability", "page"),
-            alert(C.ALERT_BUDGET_EXHAUSTED, "availability", "ticket"),
-            alert(C.ALERT_BUDGET_EXHAUSTED, "latency", "ticket"),
-        ])
-
-        def states() -> dict[tuple[str, str], str] | None:
-            got = _alerts(url) or []
-            found = {(a["labels"]["alertname"], a["labels"]["slo"]): a["status"]["state"] for a in got}
-            return found if len(found) == 3 and "unprocessed" not in found.values() else None
-
-        assert wait_for(states, "the three alerts processed") == {
-            (C.ALERT_SLO_BURN, "availability"): "active",
-            (C.ALERT_BUDGET_EXHAUSTED, "availability"): "suppressed",
-            (C.ALERT_BUDGET_EXHAUSTED, "latency"): "active",
-        }
+        return {tuple(v for _, v in key): state
+                for key, state in wait_for(states, "the alerts processed").items()}
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _am_alert(name: str, service: str, slo: str, team: str, severity: str, **extra: str) -> dict[str, str]:
+    return {"alertname": name, "service": service, "slo": slo, "team": team, "severity": severity, **extra}
+
+
+def test_alertmanager_mutes_the_budget_ticket_while_the_same_slo_pages(tmp_path: Path) -> None:
+    """The generated alertmanager.yml, loaded by Alertmanager itself: with a page of checkout/availability
+    firing, its SLOErrorBudgetExhausted ticket is inhibited; the ticket of another SLO is not."""
+    states = _alertmanager_states(tmp_path, OVERRIDES, [
+        _am_alert(C.ALERT_SLO_BURN, "checkout", "availability", "shop", "page"),
+        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "checkout", "availability", "shop", "ticket"),
+        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "checkout", "latency", "shop", "ticket"),
+    ])
+    assert {(k[0], k[3]): v for k, v in states.items()} == {
+        (C.ALERT_SLO_BURN, "availability"): "active",
+        (C.ALERT_BUDGET_EXHAUSTED, "availability"): "suppressed",
+        (C.ALERT_BUDGET_EXHAUSTED, "latency"): "active",
+    }
+
+
+def test_alertmanager_mutes_only_the_same_groups_ticket(tmp_path: Path) -> None:
+    """group_by: [cluster]: a page of cluster c1 mutes c1's budget ticket, not c2's."""
+    states = _alertmanager_states(tmp_path, GROUPED, [
+        _am_alert(C.ALERT_SLO_BURN, "api", "availability", "t", "page", cluster="c1"),
+        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "api", "availability", "t", "ticket", cluster="c1"),
+        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "api", "availability", "t", "ticket", cluster="c2"),
+    ])
+    # Keys are the label values in label-name order: alertname, cluster, service, severity, slo, team.
+    assert {(k[0], k[1]): v for k, v in states.items()} == {
+        (C.ALERT_SLO_BURN, "c1"): "active",
+        (C.ALERT_BUDGET_EXHAUSTED, "c1"): "suppressed",
+        (C.ALERT_BUDGET_EXHAUSTED, "c2"): "active",
+    }
+
+
+# --- Per group (group_by) ------------------------------------------------------------------------
+
+GROUPED = catalog_from(LOW_TRAFFIC.replace("slos:", "group_by: [cluster]\n        slos:") % "")
+
+
+def test_the_guard_and_the_budget_count_each_group_on_its_own(tmp_path: Path) -> None:
+    """group_by: [cluster].  c1 serves 10 requests/s with 0.05 % errors (healthy, yet hundreds of
+    failures a day); c2 serves 10 requests/hour, one of which fails, and later every request.  c1's
+    failures must not open c2's guard: c2 pages only after its own ~5 failures, with its cluster
+    label; c1 never alerts.  The budget ticket likewise follows c2's events alone."""
+    end = 4 * 3600
+    onset = 2 * 3600
+    times = list(range(FIRST_REQUEST, end, REQUEST_EVERY))
+    c2_failed = [t for t in times if t == ONE_FAILURE_AT or t >= onset]
+    samples = end // SCRAPE
+    series = [
+        {"series": 'http_requests_total{job="api",instance="x",cluster="c1",code="200"}',
+         "values": f"0+149.925x{samples}"},
+        {"series": 'http_requests_total{job="api",instance="x",cluster="c1",code="500"}',
+         "values": f"0+0.075x{samples}"},
+        {"series": 'http_requests_total{job="api",instance="x",cluster="c2",code="200"}',
+         "values": _counter([t for t in times if t not in c2_failed], end)},
+        {"series": 'http_requests_total{job="api",instance="x",cluster="c2",code="500"}',
+         "values": _counter(c2_failed, end)},
+        {"series": 'up{job="api",instance="x"}', "values": f"1x{samples}"},
+    ]
+    burn = 'ALERTS{alertname="SLOErrorBudgetBurn",alertstate="firing"}'
+    exhausted = f'ALERTS{{alertname="{C.ALERT_BUDGET_EXHAUSTED}",alertstate="firing"}}'
+    first_c2_page = (f'min(min_over_time(timestamp(ALERTS{{alertstate="firing",severity="page",cluster="c2"}})'
+                     f"[{end}s:30s])) - {onset}")
+    fourth = next(t for t in times if t >= onset) + 3 * REQUEST_EVERY - onset
+    test = {
+        "interval": "15s",
+        "input_series": series,
+        "promql_expr_test": [
+            # Until the outage: no alert at all (c2's single failure is held by its own guard).
+            {"expr": f"count(max_over_time(({burn})[{onset}s:30s]))", "eval_time": f"{onset}s", "exp_samples": []},
+            # c1 never alerts; c2 pages, after its own 4th failure at the earliest.
+            {"expr": _ever(f'{burn[:-1]},cluster="c1"}}', end), "eval_time": f"{end}s", "exp_samples": []},
+            {"expr": f"{first_c2_page} >= bool {fourth}", "eval_time": f"{end}s",
+             "exp_samples": [{"labels": "{}", "value": 1}]},
+            # The budget: c2's period is far over it (a dozen failures of ~40 requests); c1's is not.
+            {"expr": f"count by (cluster) ({exhausted})", "eval_time": f"{end}s",
+             "exp_samples": [{"labels": '{cluster="c2"}', "value": 1}]},
+        ],
+    }
+    result = _run(tmp_path, GROUPED, "api", [test])
+    assert result.returncode == 0, result.stdout + result.stderr

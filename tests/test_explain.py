@@ -115,6 +115,7 @@ def test_group_by_cardinality_multiplies_the_series_and_recorded_reads() -> None
         services:
           api:
             team: t
+            group_by: [cluster]
             group_by_cardinality: 3
             slos: {availability: {kind: availability, objective: 99.9}}
     """)

@@ -17,7 +17,7 @@ from obsgen.catalog.loader import Document, Path
 from obsgen.errors import Problem
 from obsgen.model import Alerting
 
-__all__ = ["alerting", "alerting_problems", "merged"]
+__all__ = ["alerting", "alerting_problems", "cardinality_problems", "merged"]
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -69,6 +69,22 @@ def alerting_problems(
                 if ((*path, i), message) not in seen:
                     seen.add(((*path, i), message))
                     problems.append(doc.problem((*path, i), message))
+    return problems
+
+
+def cardinality_problems(doc: Document, service_path: Path, service: dict[str, Any]) -> list[Problem]:
+    """``group_by_cardinality`` estimates the groups of ``group_by``: without group_by it means nothing."""
+    problems: list[Problem] = []
+    slos = {str(k): _dict(v) for k, v in _dict(service.get("slos")).items()}
+    hint = "it estimates how many groups group_by yields; add group_by or remove it"
+    if "group_by_cardinality" in service and not service.get("group_by") and not any(
+        slo.get("group_by") for slo in slos.values()
+    ):
+        problems.append(doc.problem((*service_path, "group_by_cardinality"), f"no group_by to estimate: {hint}"))
+    for name, slo in slos.items():
+        if "group_by_cardinality" in slo and not (slo.get("group_by") or service.get("group_by")):
+            problems.append(doc.problem((*service_path, "slos", name, "group_by_cardinality"),
+                                        f"SLO {name!r} has no group_by: {hint}"))
     return problems
 
 

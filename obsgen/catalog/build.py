@@ -13,7 +13,7 @@ from typing import Any
 from obsgen import conventions as C
 from obsgen import durations, policy
 from obsgen.catalog import sources, spec
-from obsgen.catalog.alerting import alerting, alerting_problems, merged
+from obsgen.catalog.alerting import alerting, alerting_problems, cardinality_problems, merged
 from obsgen.catalog.loader import Document, Path, load
 from obsgen.errors import CatalogError, Problem
 from obsgen.model import (
@@ -84,6 +84,7 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
     evaluation = _duration(_dict(data.get("prometheus")).get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL))
     for name, raw in services.items():
         problems += alerting_problems(doc, ("services", name), _dict(raw), period, scrape, evaluation)
+        problems += cardinality_problems(doc, ("services", name), _dict(raw))
     has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
     if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
         problems.append(doc.problem(("slo_period",), why))

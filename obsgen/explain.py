@@ -150,6 +150,8 @@ def _n(value: float) -> str:
 def _cost_lines(c: SloCost) -> list[str]:
     o, s = c.obsgen, c.sloth
     groups = f" ({c.groups} groups)" if c.groups > 1 else ""
+    if c.grouped and c.groups == 1:
+        groups = " per group (set group_by_cardinality for a total)"
     return [
         f"cost: {o.recording_rules} recording + {o.alert_rules} alert rules, {_n(o.series)} series{groups}; per "
         f"evaluation {_n(o.raw_samples)} raw samples per matched series + {_n(o.recorded_samples)} recorded samples",
@@ -211,7 +213,7 @@ def explain_json(catalog: Catalog) -> dict[str, Any]:
                 "low_traffic_outage": None if low is None else {
                     "requests_per_hour": LOW_TRAFFIC_RPS * 3600, "severity": low[0], "seconds": _seconds(low[1])},
                 "budget_alert": p.budget_alert,
-                "cost": {"groups": c.groups, "obsgen": c.obsgen.as_json(), "sloth_style": c.sloth.as_json()},
+                "cost": {"groups": c.groups, "grouped": c.grouped, "obsgen": c.obsgen.as_json(), "sloth_style": c.sloth.as_json()},
             })
         severity = targets_severity(service)
         services.append({"service": service.name, "targets_alert_severity": severity})

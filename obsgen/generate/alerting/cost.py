@@ -138,6 +138,8 @@ class SloCost:
     groups: int
     obsgen: Cost
     sloth: Cost
+    #: The SLI is split by group_by labels (the estimate, if any, is ``groups``).
+    grouped: bool = False
 
 
 def slo_costs(catalog: Catalog, service: Service) -> list[SloCost]:
@@ -177,5 +179,5 @@ def slo_costs(catalog: Catalog, service: Service) -> list[SloCost]:
             sloth_raw,
             0.0,
         )
-        out.append(SloCost(service.name, slo.name, groups, per_slo[slo.name], sloth))
+        out.append(SloCost(service.name, slo.name, groups, per_slo[slo.name], sloth, bool(slo.sli.group_by)))
     return out

@@ -25,7 +25,7 @@ from obsgen.catalog import load_catalog_file
 from obsgen.errors import CatalogError
 from obsgen.explain import explain
 from obsgen.generate import GENERATORS, generate
-from obsgen.generate.discovery import scrapes, warnings
+from obsgen.generate.discovery import k8s_sd_services, scrapes, warnings
 from obsgen.model import OUTPUTS, Catalog
 from tests.conftest import REPO, TEST_CATALOGS, catalog_from, require_binary, schema_path
 
@@ -434,3 +434,42 @@ def test_the_top_level_grafana_url_still_works_and_counts_as_named() -> None:
             "    outputs: [rules, alertmanager]", service=", slos: {a: {kind: availability, objective: 99}}"))
     assert catalog.grafana_url == "https://grafana.example.com"
     assert "https://grafana.example.com/d/" in generate(catalog)["alerts/s.yaml"].decode()
+
+
+@pytest.mark.parametrize("deploy", ["", f"deploy: {{target: kubernetes, {URLS}}}"], ids=["compose", "kubernetes"])
+def test_a_service_measured_at_an_edge_proxy_is_not_scraped_itself_and_not_warned_about(deploy: str) -> None:
+    catalog = catalog_from(f"""
+    apiVersion: obsgen/v1
+    {deploy}
+    teams: {{t: {{slack_channel: "#t"}}}}
+    services:
+      shop:
+        team: t
+        source: traefik
+        selector: '{{service="default-shop-80@kubernetes"}}'
+        slos: {{availability: {{kind: availability, objective: 99}}}}
+    """)
+    (shop,) = scrapes(catalog)
+    assert shop.how == "edge"
+    assert "traefik" in shop.why
+    assert f"shop: {shop.why}" in explain(catalog)
+    assert warnings(catalog) == []
+    assert k8s_sd_services(catalog) == {}
+
+
+def test_a_service_measured_at_an_edge_proxy_gets_no_service_monitor() -> None:
+    catalog = catalog_from(f"""
+    apiVersion: obsgen/v1
+    deploy: {{target: kubernetes, {URLS}}}
+    teams: {{t: {{slack_channel: "#t"}}}}
+    services:
+      shop:
+        team: t
+        source: ingress-nginx
+        selector: '{{ingress="shop"}}'
+        slos: {{availability: {{kind: availability, objective: 99}}}}
+      api: {{team: t, slos: {{availability: {{kind: availability, objective: 99}}}}}}
+    """)
+    files = generate(catalog)
+    assert C.k8s_servicemonitor_path("api") in files
+    assert C.k8s_servicemonitor_path("shop") not in files

@@ -15,7 +15,9 @@ from obsgen import conventions as C
 from obsgen.model import Catalog, Service
 
 #: external: the prometheus output is off, so the user's own scrape config is in charge.
-How = Literal["static", "kubernetes", "external", "unscraped"]
+#: edge: the service's series come from an edge proxy or mesh (its source has no ``up`` of its own),
+#: which the user's own scrape config or ServiceMonitor already scrapes.
+How = Literal["static", "kubernetes", "edge", "external", "unscraped"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,11 @@ def scrape(catalog: Catalog, service: Service) -> Scrape:
         where = (f"({', '.join(files)})" if files else
                  "(the prometheus output is off: your own scrape config must list them)")
         return Scrape(service, "static", f"scraped at its {len(service.targets)} static target(s) {where}")
+    if not service.source.has_up:
+        return Scrape(service, "edge", f"measured where its {service.source.preset} metrics are scraped: "
+                                       "its series come from the proxy or mesh, not from the service, so "
+                                       "obsgen generates no scrape job or ServiceMonitor for it; make sure "
+                                       f"Prometheus scrapes {service.source.preset}")
     if catalog.deployment.target == "kubernetes":
         if catalog.wants("kubernetes"):
             files.insert(0, C.k8s_servicemonitor_path(service.name))

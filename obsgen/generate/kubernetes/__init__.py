@@ -268,6 +268,8 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
                 service_manifests(service, environment)
             )
     for service in catalog.services:
+        if not service.source.has_up:
+            continue  # measured at its edge proxy or mesh: nothing of the service itself to scrape
         out[C.k8s_servicemonitor_path(service.name)] = YamlDocuments(
             [service_monitor(catalog, service, environment) for environment in catalog.environments]
         )

@@ -429,8 +429,9 @@ def test_a_burn_rate_between_the_cap_and_100_percent_is_capped_like_the_default_
 
 
 def _post(url: str, body: Any) -> None:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
 
@@ -443,8 +444,9 @@ def _alerts(url: str) -> list[dict[str, Any]] | None:
         return None
 
 
-def _alertmanager_states(tmp_path: Path, catalog: Catalog,
-                         alerts: list[dict[str, str]]) -> dict[tuple[str, ...], str]:
+def _alertmanager_states(
+    tmp_path: Path, catalog: Catalog, alerts: list[dict[str, str]]
+) -> dict[tuple[str, ...], str]:
     """Post ``alerts`` (label sets) to a real Alertmanager running the generated config; their states."""
     binary = require_binary("prometheus-alertmanager", "prometheus-alertmanager")
     config = tmp_path / "alertmanager.yml"
@@ -452,9 +454,16 @@ def _alertmanager_states(tmp_path: Path, catalog: Catalog,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: _alerts(url) is not None, "Alertmanager's API")
         _post(f"{url}/api/v2/alerts", [{"labels": labels} for labels in alerts])
@@ -463,8 +472,9 @@ def _alertmanager_states(tmp_path: Path, catalog: Catalog,
             found = {tuple(sorted(a["labels"].items())): a["status"]["state"] for a in _alerts(url) or []}
             return found if len(found) == len(alerts) and "unprocessed" not in found.values() else None
 
-        return {tuple(v for _, v in key): state
-                for key, state in wait_for(states, "the alerts processed").items()}
+        return {
+            tuple(v for _, v in key): state for key, state in wait_for(states, "the alerts processed").items()
+        }
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -477,11 +487,15 @@ def _am_alert(name: str, service: str, slo: str, team: str, severity: str, **ext
 def test_alertmanager_mutes_the_budget_ticket_while_the_same_slo_pages(tmp_path: Path) -> None:
     """The generated alertmanager.yml, loaded by Alertmanager itself: with a page of checkout/availability
     firing, its SLOErrorBudgetExhausted ticket is inhibited; the ticket of another SLO is not."""
-    states = _alertmanager_states(tmp_path, OVERRIDES, [
-        _am_alert(C.ALERT_SLO_BURN, "checkout", "availability", "shop", "page"),
-        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "checkout", "availability", "shop", "ticket"),
-        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "checkout", "latency", "shop", "ticket"),
-    ])
+    states = _alertmanager_states(
+        tmp_path,
+        OVERRIDES,
+        [
+            _am_alert(C.ALERT_SLO_BURN, "checkout", "availability", "shop", "page"),
+            _am_alert(C.ALERT_BUDGET_EXHAUSTED, "checkout", "availability", "shop", "ticket"),
+            _am_alert(C.ALERT_BUDGET_EXHAUSTED, "checkout", "latency", "shop", "ticket"),
+        ],
+    )
     assert {(k[0], k[3]): v for k, v in states.items()} == {
         (C.ALERT_SLO_BURN, "availability"): "active",
         (C.ALERT_BUDGET_EXHAUSTED, "availability"): "suppressed",
@@ -491,11 +505,15 @@ def test_alertmanager_mutes_the_budget_ticket_while_the_same_slo_pages(tmp_path:
 
 def test_alertmanager_mutes_only_the_same_groups_ticket(tmp_path: Path) -> None:
     """group_by: [cluster]: a page of cluster c1 mutes c1's budget ticket, not c2's."""
-    states = _alertmanager_states(tmp_path, GROUPED, [
-        _am_alert(C.ALERT_SLO_BURN, "api", "availability", "t", "page", cluster="c1"),
-        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "api", "availability", "t", "ticket", cluster="c1"),
-        _am_alert(C.ALERT_BUDGET_EXHAUSTED, "api", "availability", "t", "ticket", cluster="c2"),
-    ])
+    states = _alertmanager_states(
+        tmp_path,
+        GROUPED,
+        [
+            _am_alert(C.ALERT_SLO_BURN, "api", "availability", "t", "page", cluster="c1"),
+            _am_alert(C.ALERT_BUDGET_EXHAUSTED, "api", "availability", "t", "ticket", cluster="c1"),
+            _am_alert(C.ALERT_BUDGET_EXHAUSTED, "api", "availability", "t", "ticket", cluster="c2"),
+        ],
+    )
     # Keys are the label values in label-name order: alertname, cluster, service, severity, slo, team.
     assert {(k[0], k[1]): v for k, v in states.items()} == {
         (C.ALERT_SLO_BURN, "c1"): "active",
@@ -520,34 +538,54 @@ def test_the_guard_and_the_budget_count_each_group_on_its_own(tmp_path: Path) ->
     c2_failed = [t for t in times if t == ONE_FAILURE_AT or t >= onset]
     samples = end // SCRAPE
     series = [
-        {"series": 'http_requests_total{job="api",instance="x",cluster="c1",code="200"}',
-         "values": f"0+149.925x{samples}"},
-        {"series": 'http_requests_total{job="api",instance="x",cluster="c1",code="500"}',
-         "values": f"0+0.075x{samples}"},
-        {"series": 'http_requests_total{job="api",instance="x",cluster="c2",code="200"}',
-         "values": _counter([t for t in times if t not in c2_failed], end)},
-        {"series": 'http_requests_total{job="api",instance="x",cluster="c2",code="500"}',
-         "values": _counter(c2_failed, end)},
+        {
+            "series": 'http_requests_total{job="api",instance="x",cluster="c1",code="200"}',
+            "values": f"0+149.925x{samples}",
+        },
+        {
+            "series": 'http_requests_total{job="api",instance="x",cluster="c1",code="500"}',
+            "values": f"0+0.075x{samples}",
+        },
+        {
+            "series": 'http_requests_total{job="api",instance="x",cluster="c2",code="200"}',
+            "values": _counter([t for t in times if t not in c2_failed], end),
+        },
+        {
+            "series": 'http_requests_total{job="api",instance="x",cluster="c2",code="500"}',
+            "values": _counter(c2_failed, end),
+        },
         {"series": 'up{job="api",instance="x"}', "values": f"1x{samples}"},
     ]
     burn = 'ALERTS{alertname="SLOErrorBudgetBurn",alertstate="firing"}'
     exhausted = f'ALERTS{{alertname="{C.ALERT_BUDGET_EXHAUSTED}",alertstate="firing"}}'
-    first_c2_page = (f'min(min_over_time(timestamp(ALERTS{{alertstate="firing",severity="page",cluster="c2"}})'
-                     f"[{end}s:30s])) - {onset}")
+    first_c2_page = (
+        f'min(min_over_time(timestamp(ALERTS{{alertstate="firing",severity="page",cluster="c2"}})'
+        f"[{end}s:30s])) - {onset}"
+    )
     fourth = next(t for t in times if t >= onset) + 3 * REQUEST_EVERY - onset
     test = {
         "interval": "15s",
         "input_series": series,
         "promql_expr_test": [
             # Until the outage: no alert at all (c2's single failure is held by its own guard).
-            {"expr": f"count(max_over_time(({burn})[{onset}s:30s]))", "eval_time": f"{onset}s", "exp_samples": []},
+            {
+                "expr": f"count(max_over_time(({burn})[{onset}s:30s]))",
+                "eval_time": f"{onset}s",
+                "exp_samples": [],
+            },
             # c1 never alerts; c2 pages, after its own 4th failure at the earliest.
             {"expr": _ever(f'{burn[:-1]},cluster="c1"}}', end), "eval_time": f"{end}s", "exp_samples": []},
-            {"expr": f"{first_c2_page} >= bool {fourth}", "eval_time": f"{end}s",
-             "exp_samples": [{"labels": "{}", "value": 1}]},
+            {
+                "expr": f"{first_c2_page} >= bool {fourth}",
+                "eval_time": f"{end}s",
+                "exp_samples": [{"labels": "{}", "value": 1}],
+            },
             # The budget: c2's period is far over it (a dozen failures of ~40 requests); c1's is not.
-            {"expr": f"count by (cluster) ({exhausted})", "eval_time": f"{end}s",
-             "exp_samples": [{"labels": '{cluster="c2"}', "value": 1}]},
+            {
+                "expr": f"count by (cluster) ({exhausted})",
+                "eval_time": f"{end}s",
+                "exp_samples": [{"labels": '{cluster="c2"}', "value": 1}],
+            },
         ],
     }
     result = _run(tmp_path, GROUPED, "api", [test])

@@ -77,14 +77,22 @@ def cardinality_problems(doc: Document, service_path: Path, service: dict[str, A
     problems: list[Problem] = []
     slos = {str(k): _dict(v) for k, v in _dict(service.get("slos")).items()}
     hint = "it estimates how many groups group_by yields; add group_by or remove it"
-    if "group_by_cardinality" in service and not service.get("group_by") and not any(
-        slo.get("group_by") for slo in slos.values()
+    if (
+        "group_by_cardinality" in service
+        and not service.get("group_by")
+        and not any(slo.get("group_by") for slo in slos.values())
     ):
-        problems.append(doc.problem((*service_path, "group_by_cardinality"), f"no group_by to estimate: {hint}"))
+        problems.append(
+            doc.problem((*service_path, "group_by_cardinality"), f"no group_by to estimate: {hint}")
+        )
     for name, slo in slos.items():
         if "group_by_cardinality" in slo and not (slo.get("group_by") or service.get("group_by")):
-            problems.append(doc.problem((*service_path, "slos", name, "group_by_cardinality"),
-                                        f"SLO {name!r} has no group_by: {hint}"))
+            problems.append(
+                doc.problem(
+                    (*service_path, "slos", name, "group_by_cardinality"),
+                    f"SLO {name!r} has no group_by: {hint}",
+                )
+            )
     return problems
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from obsgen import __version__
 from obsgen import conventions as C
 from obsgen.catalog import json_schema, load_catalog_file
-from obsgen.errors import EXIT_BUG, EXIT_DRIFT, EXIT_OK, CatalogError, ObsgenError
+from obsgen.errors import EXIT_BUG, EXIT_DRIFT, EXIT_OK, EXIT_USAGE, CatalogError, ObsgenError
 from obsgen.generate import generate
 from obsgen.generate.discovery import warnings
 from obsgen.model import OUTPUTS, Catalog, Output
@@ -117,7 +117,10 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_OK
     drift = write(out, plan, force=args.force)
     print(f"{out}: {len(plan)} files generated; {len(drift.changed)} changed, {len(drift.missing)} new, "
-          f"{len(drift.stale)} removed")
+          f"{len(drift.removed)} removed")
+    for rel in drift.kept:
+        print(f"kept {rel}: it looks generated but no manifest lists it; delete it if obsgen wrote it",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -145,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the machine's to fix (permissions, a full disk), not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"obsgen: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception:
         # Not a user error: exit 1 means drift and 2 bad input, so a bug gets its own code.
         traceback.print_exc()

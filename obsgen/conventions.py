@@ -266,6 +266,10 @@ DEFAULT_FLUENTD_PORT: Final = 24224
 ENV_MODEL_LOAD_SECONDS: Final = "MODEL_LOAD_SECONDS"
 ENV_ERROR_RATE: Final = "ERROR_RATE"
 ENV_EXTRA_LATENCY_MS: Final = "EXTRA_LATENCY_MS"
+#: Fault injection (ERROR_RATE, EXTRA_LATENCY_MS, /admin/faults) exists only when this is "enabled":
+#: the demo stack and tests set it; generated Kubernetes manifests never do.
+ENV_DEMO_FAULTS: Final = "DEMO_FAULTS"
+DEMO_FAULTS_ENABLED: Final = "enabled"
 DEFAULT_SERVICE_NAME: Final = "demo"
 DEFAULT_ENVIRONMENT: Final = "dev"
 DEFAULT_MODEL_LOAD_SECONDS: Final = 2.0
@@ -514,3 +518,65 @@ TAG_USE: Final = "use"
 TAG_OVERVIEW: Final = "overview"
 #: Ticket when an SLO period's error budget is spent (issue 15).
 ALERT_BUDGET_EXHAUSTED: Final = "SLOErrorBudgetExhausted"
+
+# --- Added for name-collision and Kubernetes-name checks (obsgen.catalog.build) ------------
+
+#: Top-level directories obsgen generates into (the writer prunes nowhere else).
+OUTPUT_DIRS: Final = (DASHBOARDS_DIR, ALERTS_DIR, STACK_DIR, K8S_DIR)
+#: Kubernetes label values and DNS-1123 labels (Service names, namespaces) are at most 63 characters.
+K8S_LABEL_MAX: Final = 63
+
+
+def _static_output_paths() -> list[str]:
+    """Every fixed generated file: the constants of this module that name a path below OUTPUT_DIRS."""
+    return sorted(
+        value for name, value in globals().items()
+        if name.isupper() and isinstance(value, str) and name.endswith(("_PATH", "_FILE"))
+        and value.split("/", 1)[0] in OUTPUT_DIRS and "/" in value and "*" not in value
+    )
+
+
+def dashboard_name(dashboard_path: str) -> str:
+    """``dashboards/use-nodes.json`` -> ``use-nodes`` (names its ConfigMap)."""
+    return dashboard_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def generated_paths(
+    services: list[str], resources: list[str], environments: list[str]
+) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """Every path a catalog with these names generates, with the (kind, name) pairs it is built from.
+
+    Two entries with one path would overwrite each other: the catalog layer refuses the names
+    that make them collide.  A test keeps this list equal to what the generators write.
+    """
+    out: list[tuple[str, tuple[tuple[str, str], ...]]] = [(p, ()) for p in _static_output_paths()]
+    out.append((overview_dashboard_path(), ()))
+    out.append((dashboard_configmap_path(dashboard_name(overview_dashboard_path())), ()))
+    for s in services:
+        who = (("service", s),)
+        for path in (service_dashboard_path(s), dashboard_configmap_path(dashboard_name(service_dashboard_path(s))),
+                     alert_rules_path(s), alert_tests_path(s), k8s_servicemonitor_path(s),
+                     k8s_prometheusrule_path(s)):
+            out.append((path, who))
+        out.extend((k8s_service_manifest_path(e, s), (("environment", e), ("service", s))) for e in environments)
+    for r in resources:
+        who = (("resource", r),)
+        out.append((use_dashboard_path(r), who))
+        out.append((dashboard_configmap_path(dashboard_name(use_dashboard_path(r))), who))
+    for e in environments:
+        out.append((k8s_namespace_path(e), (("environment", e),)))
+    return out
+
+
+def k8s_label_values(service: str) -> list[tuple[str, str]]:
+    """Kubernetes names and label values built from a service name, with what each one is."""
+    board = dashboard_name(service_dashboard_path(service))
+    return [
+        (service, "its Deployment, Service and name label"),
+        (dashboard_configmap_name(board), "the name label of its dashboard ConfigMap"),
+    ]
+
+
+def k8s_resource_label_values(resource: str) -> list[tuple[str, str]]:
+    board = dashboard_name(use_dashboard_path(resource))
+    return [(dashboard_configmap_name(board), "the name label of its USE dashboard ConfigMap")]

@@ -162,3 +162,29 @@ def window_table(period: timedelta, own: tuple[BurnRateWindow, ...] | None) -> t
     pages first, then per severity the fastest burn first."""
     table = own if own is not None else windows_for(period)
     return tuple(sorted(table, key=lambda w: (_SEVERITY_ORDER[w.severity], -w.burn_rate, w.long)))
+# --- Added for catalog validation (obsgen.catalog.build) -------------------------------
+
+#: Smallest error budget an objective may leave: one bad request in a billion (99.9999999 %).
+#: Objectives are kept to 12 decimals as ratios; beyond this the budget rounds towards zero and
+#: every burn rate divides by (almost) nothing.
+MIN_ERROR_BUDGET = 1e-9
+
+#: Distinct logs.fields names over all services.  Elasticsearch maps each one, plus the standard
+#: fields of every line, under index.mapping.total_fields.limit (1000, its default); a test keeps
+#: this bound plus the standard fields under that limit, so the index template always fits.
+MAX_LOG_FIELDS = 900
+
+
+def evaluation_problem(period: timedelta, evaluation_interval: timedelta) -> str | None:
+    """Why fast rule groups cannot run every ``evaluation_interval``, or None when they can.
+
+    An evaluation interval longer than the shortest alert window skips whole windows, and
+    longer than the slow groups' interval would evaluate pages less often than tickets.
+    """
+    limit = min(shortest_window(period), SLOW_GROUP_INTERVAL)
+    if evaluation_interval > limit:
+        return (
+            f"{evaluation_interval} is longer than {limit}, the shortest alert window (and the ticket rules' "
+            f"interval): alerts would skip whole windows; use at most {limit}"
+        )
+    return None

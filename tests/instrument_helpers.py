@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from obsgen import conventions as c
+
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 #: Upper bound of every wait in these tests; a healthy run needs a fraction of it.
@@ -68,7 +70,8 @@ class DemoProcess:
         self._err = tempfile.NamedTemporaryFile(prefix="obsgen-demo-", suffix=".err", delete=False)  # noqa: SIM115
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FLUENTD_", "LOG_LEVEL"))}
         full_env.update(
-            {"PORT": str(self.port), "MODEL_LOAD_SECONDS": "0.2", "SHUTDOWN_DELAY_SECONDS": "0.2"}
+            {"PORT": str(self.port), "MODEL_LOAD_SECONDS": "0.2", "SHUTDOWN_DELAY_SECONDS": "0.2",
+             c.ENV_DEMO_FAULTS: c.DEMO_FAULTS_ENABLED}
         )
         full_env.update(env)
         self.proc = subprocess.Popen(

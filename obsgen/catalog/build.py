@@ -78,16 +78,25 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
             problems.append(doc.problem((*path, "team"), f"team {team!r} is not defined under teams; {hint}"
                                                          f"known teams: {', '.join(team_names)}"))
         problems += sources.service_problems(s, path, doc)
-    problems += _file_name_problems(services, _dict(data.get("resources")), doc)
+        for slo_name, slo_raw in _dict(s.get("slos")).items():
+            problems += _objective_problems(_dict(slo_raw), (*path, "slos", slo_name), doc)
+    resources = _dict(data.get("resources"))
+    environments = _dict(data.get("environments", {"prod": {}}))
+    problems += _generated_path_problems(services, resources, environments, doc)
+    problems += _kubernetes_name_problems(services, resources, doc)
+    problems += _log_field_problems(services, doc)
     period = _duration(data.get("slo_period", C.DEFAULT_SLO_PERIOD))
-    scrape = _duration(_dict(data.get("prometheus")).get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
-    evaluation = _duration(_dict(data.get("prometheus")).get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL))
+    prometheus = _dict(data.get("prometheus"))
+    scrape = _duration(prometheus.get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
+    evaluation = _duration(prometheus.get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL))
     for name, raw in services.items():
         problems += alerting_problems(doc, ("services", name), _dict(raw), period, scrape, evaluation)
         problems += cardinality_problems(doc, ("services", name), _dict(raw))
     has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
     if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
         problems.append(doc.problem(("slo_period",), why))
+    if period and evaluation and (why := policy.evaluation_problem(period, evaluation)):
+        problems.append(doc.problem(("prometheus", "evaluation_interval"), why))
     return problems
 
 
@@ -145,15 +154,69 @@ def _deployment_problems(doc: Document) -> list[Problem]:
     return problems
 
 
-def _file_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
-    """Service and resource names become file names: they must not collide."""
-    taken = {C.overview_dashboard_path()} | {C.use_dashboard_path(str(r)) for r in resources}
+def _objective_problems(raw: dict[str, Any], path: Path, doc: Document) -> list[Problem]:
+    objective = raw.get("objective")
+    if isinstance(objective, bool) or not isinstance(objective, int | float) or not 0 < objective < 100:
+        return []  # spec.py reports it
+    if 1 - round(objective / 100.0, 12) < policy.MIN_ERROR_BUDGET:
+        return [doc.problem((*path, "objective"), f"{objective} leaves an error budget under "
+                                                  f"{policy.MIN_ERROR_BUDGET * 100:g}% of requests, too small "
+                                                  "to measure or alert on; use at most 99.9999999")]
+    return []
+
+
+def _generated_path_problems(
+    services: dict[str, Any], resources: dict[str, Any], environments: dict[str, Any], doc: Document
+) -> list[Problem]:
+    """Names become file paths (conventions.generated_paths): names that make two files one are refused."""
+    names = {kind: sorted(k for k in d if isinstance(k, str))
+             for kind, d in (("service", services), ("resource", resources), ("environment", environments))}
+    first: dict[str, tuple[tuple[str, str], ...]] = {}
+    blamed: dict[tuple[str, str], str] = {}
+    for path, who in C.generated_paths(names["service"], names["resource"], names["environment"]):
+        if path not in first:
+            first[path] = who
+            continue
+        # The names in one entry but not the other are what made the two paths equal.
+        for culprit in sorted(set(who) ^ set(first[path])):
+            blamed.setdefault(culprit, path)
     return [
-        doc.problem(("services", name), f"service name {name!r} collides with the generated file "
-                                        f"{C.service_dashboard_path(name)}; rename the service", at_key=True)
-        for name in services
-        if C.service_dashboard_path(str(name)) in taken
+        doc.problem((f"{kind}s", name), f"{kind} name {name!r} collides with the generated file {path} "
+                                        f"(obsgen would write it twice); rename the {kind}", at_key=True)
+        for (kind, name), path in sorted(blamed.items())
     ]
+
+
+def _kubernetes_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
+    """Kubernetes names and label values built from catalog names must fit in 63 characters."""
+    problems = []
+    for kind, names, values in (("services", services, C.k8s_label_values),
+                                ("resources", resources, C.k8s_resource_label_values)):
+        for name in names:
+            if not isinstance(name, str):
+                continue
+            for value, what in values(name):
+                if len(value) > C.K8S_LABEL_MAX:
+                    room = C.K8S_LABEL_MAX - (len(value) - len(name))
+                    problems.append(doc.problem(
+                        (kind, name),
+                        f"name {name!r} makes {value!r} ({what}) longer than the {C.K8S_LABEL_MAX} characters "
+                        f"Kubernetes allows; use at most {room} characters", at_key=True))
+                    break
+    return problems
+
+
+def _log_field_problems(services: dict[str, Any], doc: Document) -> list[Problem]:
+    names: set[str] = set()
+    for s in services.values():
+        fields = _dict(_dict(s).get("logs")).get("fields")
+        if isinstance(fields, list):
+            names.update(f for f in fields if isinstance(f, str))
+    if len(names) > policy.MAX_LOG_FIELDS:
+        return [doc.problem(("services",), f"the services' logs.fields name {len(names)} distinct fields; "
+                                           f"the log stores map at most {policy.MAX_LOG_FIELDS} "
+                                           "(Elasticsearch's field limit); share field names across services")]
+    return []
 
 
 # --- Model ---------------------------------------------------------------------------

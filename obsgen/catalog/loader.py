@@ -200,6 +200,13 @@ def _construct(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoad
         line, col = _mark(node)
         problems.append(Problem(doc.file, line, col, dotted(path), f"invalid value: {exc}"))
         return None
+    except ValueError as exc:
+        # YAML reads 2024-13-45 as a date, then the calendar refuses it.
+        line, col = _mark(node)
+        problems.append(Problem(doc.file, line, col, dotted(path),
+                                f"{node.value!r} is read as a {node.tag.rsplit(':', 1)[-1]} but is not a valid "
+                                f"one ({exc}); quote it (\"{node.value}\") if it is meant as text"))
+        return None
 
 
 def type_name(value: Any) -> str:

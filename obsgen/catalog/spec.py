@@ -40,6 +40,11 @@ class Spec:
         return schema
 
 
+#: Characters no catalog string may carry, even written as YAML escapes ("\x1b", "\u2028"): C0
+#: controls but tab and newline, DEL, C1 controls, and the Unicode line/paragraph separators.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 @dataclass
 class Str(Spec):
     description: str = ""
@@ -57,7 +62,10 @@ class Str(Spec):
         if not isinstance(value, str):
             problems.append(doc.problem(path, f"expected a string, got {type_name(value)}; quote it"))
             return
-        if len(value) > self.max_length:
+        if bad := _CONTROL.search(value):
+            problems.append(doc.problem(path, f"contains the control character {bad.group()!r}; remove it "
+                                              "(it would reach generated YAML, comments and log lines raw)"))
+        elif len(value) > self.max_length:
             problems.append(doc.problem(path, f"is longer than {self.max_length} characters"))
         elif self.enum and value not in self.enum:
             problems.append(
@@ -245,9 +253,15 @@ DURATION_PATTERN = r"^(?=[0-9])(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(
 DURATION_HINT = "is not a duration; write a number with a unit: ms, s, m, h or d (e.g. 400ms, 5m, 28d)"
 METRIC_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 METRIC_HINT = "is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
-#: Job labels reach PromQL (escaped) and Grafana queries, where `$` would start a template variable.
-JOB_PATTERN = r"^[^\x00-\x1f\x7f$]+$"
-JOB_HINT = "must not be empty or contain control characters or '$' (Grafana would read it as a variable)"
+#: Job labels reach PromQL (escaped) and Grafana queries, where `$` and `[[` start a template variable.
+JOB_PATTERN = r"^(?!.*\[\[)[^\x00-\x1f\x7f$]+$"
+JOB_HINT = "must not be empty or contain control characters, '$' or '[[' (Grafana would read a variable)"
+#: A service's job is also the Kubernetes label obsgen.dev/job of its Service: a label value.
+SERVICE_JOB_PATTERN = r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+SERVICE_JOB_HINT = (
+    f"becomes the Kubernetes label {C.K8S_JOB_LABEL} of the Service: use at most {C.K8S_LABEL_MAX} letters, "
+    "digits, '-', '_' or '.', starting and ending with a letter or digit"
+)
 URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
 URL_HINT = "must be an http:// or https:// URL without spaces"
 
@@ -386,8 +400,8 @@ SERVICE = Obj(
         "team": Field(Str(description="The owning team; must name an entry of teams"), required=True),
         "description": Field(Str(description="Free text, treated literally everywhere", max_length=1024)),
         "runbook_url": Field(_url("Runbook linked from alerts and dashboards")),
-        "job": Field(Str(description="Prometheus job label; default: the service name", max_length=200,
-                         pattern=JOB_PATTERN, pattern_hint=JOB_HINT)),
+        "job": Field(Str(description="Prometheus job label; default: the service name",
+                         max_length=C.K8S_LABEL_MAX, pattern=SERVICE_JOB_PATTERN, pattern_hint=SERVICE_JOB_HINT)),
         "source": Field(Str(description="The exporter the service's request metrics come from (a preset); "
                                         "default obsgen", enum=tuple(PRESETS))),
         "selector": Field(Str(description="Label matchers selecting the service's series, replacing the default "

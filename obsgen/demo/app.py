@@ -4,7 +4,8 @@
 ``GET /model``         model name and version; 200 while the process can serve
                        (the talk's liveness example probes port 8000, path /model)
 ``POST /admin/reload`` reload the model; readiness fails until it is loaded
-``GET|POST /admin/faults``  read or change ERROR_RATE and EXTRA_LATENCY_MS at runtime
+``GET|POST /admin/faults``  read or change ERROR_RATE and EXTRA_LATENCY_MS at runtime (only with
+                            DEMO_FAULTS=enabled: it has no authentication, so it never ships enabled)
 ``/healthz`` ``/ready`` ``/metrics``  from :mod:`obsgen.instrument`
 """
 
@@ -27,7 +28,7 @@ from starlette.routing import Route
 
 from obsgen import conventions as c
 from obsgen.demo.model import ModelStore
-from obsgen.demo.settings import DemoSettings
+from obsgen.demo.settings import MAX_FAULT_LATENCY_MS, DemoSettings
 from obsgen.instrument import InstrumentMiddleware, Lifecycle, State, instrument, set_log_fields
 from obsgen.instrument.asgi import ASGIApp
 
@@ -37,6 +38,10 @@ MAX_DELAY_MS: Final = 60_000.0
 ERROR_INJECTED: Final = "INJECTED_FAULT"
 ERROR_NOT_LOADED: Final = "MODEL_NOT_LOADED"
 ERROR_BAD_REQUEST: Final = "BAD_REQUEST"
+ERROR_TOO_LARGE: Final = "BODY_TOO_LARGE"
+#: Largest request body read: a prediction's text is a sentence, not a file.  A bounded read keeps
+#: a 10 MiB POST from growing the pod toward its memory limit and stalling /healthz.
+MAX_BODY_BYTES: Final = 64 * 1024
 Instrumentation = Literal["full", "metrics", "none"]
 
 
@@ -64,6 +69,8 @@ class Demo:
 
     async def _load(self, reason: str) -> None:
         model = await asyncio.to_thread(self.store.load)
+        if model is None:
+            return  # cancelled by shutdown
         _log.info("model loaded", extra={"model": model.name, "version": model.version, "reason": reason})
         # set() refuses to leave ``draining``: a load finishing during shutdown keeps readiness failing.
         self.lifecycle.set_ready()
@@ -73,12 +80,18 @@ class Demo:
         # Load in the background: the server must listen (live) while not yet ready.
         self._loading = asyncio.create_task(self._load("start"))
         yield
+        # A load in progress must not hold the exit past the grace period: asyncio waits for
+        # its worker thread at exit, so tell the thread to stop, not only the task.
+        self.store.cancel()
         if not self._loading.done():
             self._loading.cancel()
 
     async def predict(self, request: Request) -> JSONResponse:
         text = request.query_params.get("text", "")
-        raw = await request.body() if request.method == "POST" else b""
+        raw = await _body(request) if request.method == "POST" else b""
+        if raw is None:
+            set_log_fields(error_code=ERROR_TOO_LARGE)
+            return _too_large()
         if raw:
             try:
                 body = json.loads(raw)
@@ -88,7 +101,9 @@ class Demo:
                 set_log_fields(error_code=ERROR_BAD_REQUEST)
                 return JSONResponse({"error": 'expected a JSON object {"text": "..."}'}, status_code=400)
             text = body.get("text", text)
-        delay_ms = self.faults.extra_latency_ms + _delay_param(request)
+        delay_ms = self.faults.extra_latency_ms
+        if self.settings.faults_enabled:  # holding a request open is fault injection too
+            delay_ms += _delay_param(request)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
         model = self.store.current
@@ -132,29 +147,55 @@ class Demo:
 
     async def faults_endpoint(self, request: Request) -> JSONResponse:
         if request.method == "POST":
+            raw = await _body(request)
+            if raw is None:
+                return _too_large()
             try:
-                body = await request.json()
+                body = json.loads(raw)
                 error_rate = float(body.get("error_rate", self.faults.error_rate))
                 extra = float(body.get("extra_latency_ms", self.faults.extra_latency_ms))
             except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError):
                 return JSONResponse(
                     {"error": "expected JSON {error_rate, extra_latency_ms}"}, status_code=400
                 )
-            if not 0.0 <= error_rate <= 1.0 or extra < 0:
+            # NaN passes no comparison, so test for what is allowed, not for what is not.
+            if not (0.0 <= error_rate <= 1.0 and 0.0 <= extra <= MAX_FAULT_LATENCY_MS):
                 return JSONResponse(
-                    {"error": "error_rate must be in [0, 1], extra_latency_ms >= 0"}, status_code=400
+                    {"error": f"error_rate must be in [0, 1], extra_latency_ms in [0, {MAX_FAULT_LATENCY_MS:g}]"},
+                    status_code=400,
                 )
             self.faults.error_rate, self.faults.extra_latency_ms = error_rate, extra
             _log.warning("faults changed", extra=self.faults.as_dict())
         return JSONResponse(self.faults.as_dict())
 
     def routes(self) -> list[Route]:
-        return [
+        routes = [
             Route(c.DEMO_PREDICT_PATH, self.predict, methods=["GET", "POST"]),
             Route(c.DEMO_MODEL_PATH, self.model, methods=["GET"]),
             Route(c.DEMO_RELOAD_PATH, self.reload, methods=["POST"]),
-            Route(c.DEMO_FAULTS_PATH, self.faults_endpoint, methods=["GET", "POST"]),
         ]
+        if self.settings.faults_enabled:
+            routes.append(Route(c.DEMO_FAULTS_PATH, self.faults_endpoint, methods=["GET", "POST"]))
+        return routes
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request body, or None past MAX_BODY_BYTES (read no further than that, whatever it claims)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"error": f"request body larger than {MAX_BODY_BYTES} bytes"}, status_code=413)
 
 
 def _delay_param(request: Request) -> float:
@@ -198,4 +239,5 @@ def describe(settings: DemoSettings) -> dict[str, Any]:
         "model_load_seconds": settings.model_load_seconds,
         "error_rate": settings.error_rate,
         "extra_latency_ms": settings.extra_latency_ms,
+        "faults_enabled": settings.faults_enabled,
     }

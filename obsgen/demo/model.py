@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,9 +40,17 @@ class ModelStore:
         self.current: Model | None = None
         self._lock = threading.Lock()
         self._version = 0
+        self._cancelled = threading.Event()
 
-    def load(self) -> Model:
-        time.sleep(self.load_seconds)  # stands in for reading weights from disk
+    def cancel(self) -> None:
+        """Stop a load in progress (shutdown): the loading thread returns at once, nothing loaded."""
+        self._cancelled.set()
+
+    def load(self) -> Model | None:
+        """Load the next version; None when cancelled first (a thread cannot be killed, only told)."""
+        # Stands in for reading weights from disk, in steps that check for shutdown.
+        if self._cancelled.wait(self.load_seconds):
+            return None
         with self._lock:
             self._version += 1
             self.current = Model(MODEL_NAME, self._version)

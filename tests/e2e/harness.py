@@ -144,6 +144,7 @@ class DemoInstance(Process):
                 C.ENV_MODEL_LOAD_SECONDS: "0.2",
                 C.ENV_SHUTDOWN_DELAY: "1",
                 C.ENV_SHUTDOWN_GRACE: "10",
+                C.ENV_DEMO_FAULTS: C.DEMO_FAULTS_ENABLED,
             }
         )
         full_env.update(env)

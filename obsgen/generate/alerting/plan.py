@@ -137,7 +137,9 @@ def slo_plan(catalog: Catalog, service: Service, slo: SLO) -> SloPlan:
         for w in slo_windows(catalog, slo)
         if wanted[w.severity]
     )
-    return SloPlan(service, slo, service.team, pairs, slo.alerting.min_failures, slo.alerting.ticket)
+    # An error budget of (almost) every request can never be exceeded: no budget alert then.
+    budget_alert = slo.alerting.ticket and slo.error_budget < 1 - 1e-9
+    return SloPlan(service, slo, service.team, pairs, slo.alerting.min_failures, budget_alert)
 
 
 def slo_plans(catalog: Catalog, service: Service) -> tuple[SloPlan, ...]:

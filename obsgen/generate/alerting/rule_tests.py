@@ -52,8 +52,9 @@ TEST_INSTANCE = "test:8000"
 LOW_RPS = 10 / 3600
 LOW_WARMUP = timedelta(hours=1)
 LOW_AFTER = timedelta(hours=2)
-#: Clean traffic before the budget scenario's errors start.
+#: Clean traffic before the budget scenario's errors start, and the longest its crossing may take.
 BUDGET_CLEAN = timedelta(hours=1)
+BUDGET_MAX_CROSSING = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ def unit_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
             if slow is not None:
                 tests.append(slow)
         tests += low_traffic_tests(catalog, p)
-        if p.budget_alert:
-            tests.append(budget_test(catalog, p))
+        if p.budget_alert and (budget := budget_test(catalog, p)) is not None:
+            tests.append(budget)
     tests += silent_tests(catalog, service)
     if targets_severity(service) is not None and service.up_job is not None:
         tests += disappearance_tests(catalog, service)
@@ -461,13 +462,15 @@ def budget_error_ratio(p: SloPlan) -> float:
     return min(2 * budget, (1 + budget) / 2)
 
 
-def budget_test(catalog: Catalog, p: SloPlan) -> dict[str, Any]:
+def budget_test(catalog: Catalog, p: SloPlan) -> dict[str, Any] | None:
     """Clean traffic, then errors at ``budget_error_ratio``: the period's failed / all requests
     crosses the budget at BUDGET_CLEAN x budget / (ratio - budget) into the errors.  The ticket must
     not fire a margin before that (the cumulative ratio then is clearly below the budget) and must
-    fire a margin after."""
+    fire a margin after.  None for objectives under 25 %: the crossing would take over 6 hours."""
     budget = p.slo.error_budget
     ratio = budget_error_ratio(p)
+    if ratio - budget <= 0 or budget / (ratio - budget) > BUDGET_MAX_CROSSING / BUDGET_CLEAN:
+        return None
     crossing = BUDGET_CLEAN * (budget / (ratio - budget))
     margin = _ceil(max(crossing * 0.15, timedelta(minutes=5)), catalog.evaluation_interval)
     at = _ceil(BUDGET_CLEAN + crossing, catalog.evaluation_interval)

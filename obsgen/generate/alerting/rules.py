@@ -259,7 +259,7 @@ def budget_alert(catalog: Catalog, p: SloPlan) -> Rule:
     what = f" ({literal(p.slo.description)})" if p.slo.description else ""
     description = (
         f"{p.service.name} {p.slo.name} SLO{what}, objective {p.slo.objective_percent:g}% over {period}: "
-        f"{{{{ $value | humanizePercentage }}}} of the error budget is spent (failed / all requests over the last "
+        f"failed requests have spent {{{{ printf \"%.1f\" $value }}}}x the error budget (failed / all requests over the last "
         f"{period}, or since the recordings began, above {percent(p.slo.error_budget)}){_guard_text(p, 'the period')}. "
         "The SLO is missed for this period: stop risky changes and plan reliability work."
     )

@@ -154,6 +154,7 @@ SERVICE_REQUESTS_RATE_RECORD: Final = "service:http_requests:rate5m"
 ALERT_SLO_BURN: Final = "SLOErrorBudgetBurn"
 ALERT_SERVICE_ABSENT: Final = "ServiceAbsent"
 ALERT_TARGETS_DOWN: Final = "ServiceTargetsDown"
+ALERT_GROUP_GONE: Final = "ServiceGroupGone"
 
 # --- Generated file layout (relative to --out) --------------------------------
 

@@ -6,9 +6,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
+import yaml
 
 from obsgen import conventions as C
+from obsgen.catalog import load_catalog
+from obsgen.generate.dashboards import overview
 from obsgen.generate.dashboards.panels import SCHEMA_VERSION
+from tests.conftest import TEST_CATALOGS
 from tests.dashboard_queries import CASES, case_catalog, case_dashboards
 
 CURRENT_PANEL_TYPES = {"timeseries", "stat", "heatmap", "table"}
@@ -197,3 +201,52 @@ def test_overview_sorts_worst_first() -> None:
     # every service is in every per-service query, SLO-less ones included
     rate = services["targets"][0]["expr"]
     assert all(f'"service", "{s.name}"' in rate for s in case_catalog("dashboards-varied.yaml").services)
+
+
+#: Panels of the overview that show request metrics (RED), one query per service with them.
+_OVERVIEW_RED = ("Requests / s by service", "Error ratio by service", "p99 latency by service")
+
+
+def _catalog_of(*files: str) -> Any:
+    """One catalog holding the teams and services of several test catalogs."""
+    merged: dict[str, Any] = {"apiVersion": "obsgen/v1", "teams": {}, "services": {}}
+    for name in files:
+        doc = yaml.safe_load((TEST_CATALOGS / name).read_text())
+        merged["teams"].update(doc["teams"])
+        merged["services"].update(doc["services"])
+    return load_catalog(yaml.safe_dump(merged, sort_keys=True).encode(), "+".join(files))
+
+
+def _red_exprs(board: dict[str, Any]) -> dict[str, list[str]]:
+    """RED queries of the overview by panel (the services table's RED columns included)."""
+    out = {t: [q["expr"] for q in _panel(board, t)["targets"]] for t in _OVERVIEW_RED}
+    table = _panel(board, "Services, worst first")
+    renames = table["transformations"][1]["options"]["renameByName"]
+    columns = {renames[f"Value #{t['refId']}"]: t["expr"] for t in table["targets"]}
+    out.update({c: [columns[c]] for c in ("Requests / s", "Error ratio", "p99")})
+    return out
+
+
+def test_overview_leaves_a_ratio_only_service_out_of_red_panels_and_keeps_the_others() -> None:
+    mixed = overview.dashboard(_catalog_of("sources-traefik.yaml", "sources-ratio.yaml"))
+    alone = overview.dashboard(_catalog_of("sources-traefik.yaml"))
+    red = _red_exprs(mixed)
+    # nightly (SLOs all kind: ratio, no request metrics) is in no RED query: no empty cell, no empty line
+    assert all('"nightly"' not in e and 'job="nightly"' not in e for es in red.values() for e in es), red
+    # every other service's RED queries are exactly those of the catalog without nightly
+    assert red == _red_exprs(alone)
+    # nightly keeps its row in the services table through its SLO columns
+    table = _panel(mixed, "Services, worst first")
+    renames = table["transformations"][1]["options"]["renameByName"]
+    budget = next(t["expr"] for t in table["targets"] if renames[f"Value #{t['refId']}"] == "Budget left")
+    assert '"service", "nightly"' in budget and '"service", "shop"' in budget
+
+
+def test_overview_of_ratio_only_services_has_no_red_panels_or_columns() -> None:
+    board = overview.dashboard(_catalog_of("sources-ratio.yaml"))
+    titles = {p["title"] for p in board["panels"]}
+    assert not titles & set(_OVERVIEW_RED)
+    table = _panel(board, "Services, worst first")
+    columns = set(table["transformations"][1]["options"]["renameByName"].values())
+    assert columns == {"SLO status", "Budget left"}
+    assert all("http_requests_total" not in t["expr"] for p in board["panels"] for t in p.get("targets", []))

@@ -10,9 +10,10 @@ a finally.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,7 +108,9 @@ def demo_catalog() -> Catalog:
     return case_catalog("catalog.yaml")
 
 
-def _start(demo_catalog: Catalog, folder: Path, es_up: bool) -> Pipeline:
+def _start(
+    demo_catalog: Catalog, folder: Path, es_up: bool, edit: Callable[[str], str] = lambda conf: conf
+) -> Pipeline:
     loki, es = FakeLoki(free_port()), FakeElasticsearch(free_port())
     loki.start()
     if es_up:
@@ -117,7 +120,7 @@ def _start(demo_catalog: Catalog, folder: Path, es_up: bool) -> Pipeline:
     template = serialise(elasticsearch.generate(demo_catalog)[C.ES_INDEX_TEMPLATE_PATH])
     (folder / "elasticsearch" / "index-template.json").write_bytes(template)
     conf = folder / "live.conf"
-    conf.write_text(live_conf(conf_text(demo_catalog), folder, port, loki.url, es.url))
+    conf.write_text(edit(live_conf(conf_text(demo_catalog), folder, port, loki.url, es.url)))
     return Pipeline(Fluentd(conf, {C.ENV_ENVIRONMENT: ENVIRONMENT}), port, loki, es)
 
 
@@ -355,6 +358,47 @@ def test_with_elasticsearch_down_fluentd_starts_loki_receives_and_es_gets_everyt
         for marker in markers:
             assert len(running.es_docs(marker)) == 1, "nothing lost, nothing twice"
             assert len(running.loki_lines(marker)) == 1
+    finally:
+        running.fluentd.stop()
+        running.loki.stop()
+        running.es.stop()
+
+
+def _small_es_buffer(conf: str) -> str:
+    """The live conf with Elasticsearch's buffer at 32 KiB (4 KiB chunks): full within seconds."""
+    head, sep, es = conf.partition("@id out_elasticsearch")
+    assert sep, "no Elasticsearch output in the conf"
+    es, n = re.subn(r"(?m)^(\s*total_limit_size\s+)\S+$", r"\g<1>32k", es, count=1)
+    es, m = re.subn(r"(?m)^(\s*chunk_limit_size\s+)\S+$", r"\g<1>4k", es, count=1)
+    assert n == m == 1, "the Elasticsearch buffer has no size limits to shrink"
+    return head + sep + es
+
+
+def test_with_elasticsearch_down_and_its_buffer_full_loki_still_receives_everything(
+    demo_catalog: Catalog, tmp_path: Path
+) -> None:
+    """Without --profile elk the ES buffer fills; it must drop its own oldest chunks, never block
+    the input (which would stop Loki too).  ES gets the newest records once it is back."""
+    running = _start(demo_catalog, tmp_path, es_up=False, edit=_small_es_buffer)
+    try:
+        running.fluentd.wait_running()
+        padding = "x" * 400  # ~0.5 KiB a record: 32 KiB hold ~60 of them
+        markers = [uuid.uuid4().hex for _ in range(400)]
+        for i in range(0, len(markers), 50):
+            running.send(TAG, *(_line(m, **{C.LOG_MESSAGE: padding}) for m in markers[i : i + 50]))
+            # Loki keeps up with every batch while ES's buffer overflows
+            running.fluentd.wait(
+                lambda i=i: all(running.loki_lines(m) for m in markers[i : i + 50]),
+                f"Loki to receive records {i}..{i + 49} while Elasticsearch is down with a full buffer",
+            )
+        running.fluentd.wait(lambda: "dropping oldest chunk" in running.fluentd.log(), "the ES buffer to overflow")
+        assert running.es.documents() == []
+        assert all(len(running.loki_lines(m)) == 1 for m in markers), "every record once in Loki"
+        running.es.start()
+        running.fluentd.wait(lambda: running.es_docs(markers[-1]), "the newest record to reach ES once it is back")
+        stored = [doc[C.LOG_REQUEST_ID] for _, doc in running.es.documents()]
+        assert len(stored) == len(set(stored)), "nothing twice"
+        assert len(stored) < len(markers), "chunks beyond the buffer's limit were dropped, not kept"
     finally:
         running.fluentd.stop()
         running.loki.stop()

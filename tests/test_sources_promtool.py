@@ -6,7 +6,8 @@ Per preset, one promtool run proves: a total outage pages within the workbook bo
 traffic (with client errors) stays silent; client errors alone never count; another service behind
 the same job or proxy failing never pages this one; a per-endpoint SLO pages when only that
 endpoint fails; one failing group of a group_by service pages with its group label.  Istio adds a
-millisecond histogram whose threshold must select le="250".
+millisecond histogram whose threshold must select le="250".  A cluster gone from service discovery
+pages with its label (starlette_exporter targets, ``up`` with a cluster target label).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 from obsgen import conventions as C
 from obsgen.catalog import load_catalog
 from obsgen.generate import generate
+from obsgen.generate.alerting import rules
 from obsgen.generate.alerting.plan import base_window, slo_plan
 from obsgen.model import Catalog
 from tests.conftest import require_binary
@@ -553,6 +555,101 @@ def test_a_millisecond_histogram_threshold_selects_its_own_bucket(tmp_path: Path
     tests = [
         scenario("200 ms requests meet a 250ms threshold", fast, end, [never(_alerts(**page), end)], e),
         scenario("300 ms requests page a 250ms threshold", slow, end, [fires(_alerts(**page), end)], e),
+    ]
+    run = _run(tmp_path, cat, tests)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+# --- A group gone from service discovery -------------------------------------------------------
+
+Spans = list[tuple[bool, timedelta]]
+
+
+def _spans(spans: Spans, per_scrape: float | None) -> str:
+    """Values over consecutive spans, each present (a counter restarting at 0, or the gauge 1 when
+    ``per_scrape`` is None) or gone (a staleness marker, then no sample; nothing before a first span)."""
+    parts: list[str] = []
+    for i, (present, span) in enumerate(spans):
+        n = int(span.total_seconds()) // SCRAPE
+        if present:
+            parts.append("1" if per_scrape is None else f"0+{per_scrape:g}")
+            parts[-1] += f"x{n - 1}"
+        else:
+            parts.append(f"_x{n}" if i == 0 else f"stale _x{n - 1}")
+    return " ".join(parts)
+
+
+def _per_scrape(streams: list[Stream]) -> dict[str, float]:
+    """Each series of the streams and its increment per scrape (``before`` traffic)."""
+    out: dict[str, float] = {}
+    for s in streams:
+        if not s.buckets:
+            out[_sel(s.metric, s.labels)] = s.before
+            continue
+        for le in [*s.buckets, float("inf")]:
+            le_text = "+Inf" if le == float("inf") else f"{le:g}"
+            out[_sel(s.metric + "_bucket", {**s.labels, "le": le_text})] = s.before * (s.duration <= le)
+        out[_sel(s.metric + "_count", s.labels)] = s.before
+        out[_sel(s.metric + "_sum", s.labels)] = s.before * s.duration
+    return out
+
+
+def _cluster(cluster: str, spans: Spans) -> list[dict[str, str]]:
+    """Two starlette_exporter targets of job api in ``cluster`` (a target label, as Kubernetes
+    relabelling or file_sd labels set it): ``up`` and healthy request series, present or gone."""
+    out = []
+    for i in (1, 2):
+        target = {"job": "api", "instance": f"10.0.{cluster[1:]}.{i}:8000", "cluster": cluster}
+        out.append({"series": _sel("up", target), "values": _spans(spans, None)})
+        streams = [*starlette("ok", "mine", "/", target, PER_SCRAPE, PER_SCRAPE),
+                   *starlette("client", "mine", "/", target, 5, 5)]
+        out += [{"series": k, "values": _spans(spans, v)} for k, v in sorted(_per_scrape(streams).items())]
+    return out
+
+
+def _gone_test(name: str, series: list[dict[str, str]], checks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"name": name, "interval": f"{SCRAPE}s", "input_series": series, "promql_expr_test": checks}
+
+
+def test_a_cluster_gone_from_discovery_pages_with_its_label_and_resolves(tmp_path: Path) -> None:
+    """group_by: [cluster]: cluster c3 leaves service discovery while c1 stays: ServiceGroupGone pages
+    with cluster="c3" within the targets-down bound (nothing else fires; a cluster that appears
+    later never does), resolves when c3 returns, and resolves on its own once c3 has been gone
+    for the rule's window (a group removed on purpose)."""
+    require_binary("promtool", "prometheus")
+    cat = catalog(EXPORTERS[5], group_by="group_by: [cluster]")
+    wait = timedelta(seconds=3 * SCRAPE)  # policy.TARGETS_DOWN_SCRAPES scrapes
+    bound = wait + timedelta(seconds=SCRAPE) + 2 * EVAL  # staleness at the next scrape, two evaluations
+    window = rules.GROUP_GONE_WINDOW
+    gone = {"alertname": C.ALERT_GROUP_GONE, "service": "api"}
+    back_at, end = WARM + timedelta(minutes=20), WARM + timedelta(minutes=40)
+    returns = [
+        *_cluster("c1", [(True, end + 2 * EVAL)]),
+        *_cluster("c3", [(True, WARM), (False, back_at - WARM), (True, end - back_at + 2 * EVAL)]),
+        *_cluster("c4", [(False, WARM / 2), (True, end - WARM / 2 + 2 * EVAL)]),
+    ]
+    left_at = timedelta(minutes=15)
+    long_end = left_at + window + timedelta(minutes=5)
+    stays_gone = [
+        *_cluster("c1", [(True, long_end + 2 * EVAL)]),
+        *_cluster("c3", [(True, left_at), (False, long_end - left_at + 2 * EVAL)]),
+    ]
+    tests = [
+        _gone_test("starlette-exporter: a cluster gone from discovery pages with its label, then resolves "
+                   "when it returns", returns, [
+            never(_alerts(**gone), WARM - EVAL),
+            fires(_alerts(**gone, cluster="c3", severity=C.SEVERITY_PAGE), WARM + bound),
+            never(_alerts(**gone, cluster="c1"), end),
+            never(_alerts(**gone, cluster="c4"), end),
+            never(_alerts(alertname=C.ALERT_SERVICE_ABSENT), end),
+            never(_alerts(alertname=C.ALERT_SLO_BURN), end),
+            {"expr": _alerts(**gone), "eval_time": f"{int(end.total_seconds())}s", "exp_samples": []},
+        ]),
+        _gone_test("starlette-exporter: a cluster gone for longer than the window counts as removed",
+                   stays_gone, [
+            fires(_alerts(**gone, cluster="c3"), left_at + window - timedelta(minutes=5)),
+            {"expr": _alerts(**gone), "eval_time": f"{int(long_end.total_seconds())}s", "exp_samples": []},
+        ]),
     ]
     run = _run(tmp_path, cat, tests)
     assert run.returncode == 0, run.stdout + run.stderr

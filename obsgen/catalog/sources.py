@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from obsgen import durations
 from obsgen import promql as Q
-from obsgen.catalog import re2
+from obsgen.catalog import re2, regex_examples
 from obsgen.catalog.loader import Document, Path
 from obsgen.errors import Problem
 from obsgen.sli.model import SLI, Availability, Labels, Latency, Ratio, Selector, Source, group_sample
@@ -69,27 +70,23 @@ def _matcher_problems(matchers: Iterable[Q.Matcher]) -> list[str]:
             out.append(f"{m.label}{m.op}{Q.quote(m.value)} {why}")
         elif m.op in ("=~", "!~") and (why := _regex_problem(m.value)) is not None:
             out.append(f"{m.label}{m.op}{Q.quote(m.value)}: {why}")
-    if not out and sample(tuple(matchers)) is None:
-        out.append(
-            "no label value satisfies these matchers together; obsgen cannot generate test series "
-            "for them (write regexes as alternations of literal values)"
-        )
+    if not out:
+        out += _empty_selector_problems(tuple(matchers))
     return out
 
 
-def _regex_guesses(pattern: str) -> list[str]:
-    """Strings a simple regex likely matches (checked with RE2 before use)."""
-    text = pattern
+def _empty_selector_problems(matchers: tuple[Q.Matcher, ...]) -> list[str]:
+    """Matchers that provably select nothing: a label fixed by ``=`` that another matcher refuses.
+    (Other combinations obsgen cannot sample are valid: their SLOs go without generated tests.)"""
     out = []
-    for _ in range(5):
-        text = re.sub(r"\(([^()|]*)(\|[^()]*)?\)[?*]", "", text)  # optional groups: leave out
-        text = re.sub(r"\(\?:|\(", "(", text)
-        text = re.sub(r"\(([^()|]*)(\|[^()]*)?\)\+?", r"\1", text)  # groups: their first branch
-    text = re.sub(r"\[([^\]^])[^\]]*\][*+?]?", r"\1", text)
-    text = re.sub(r"\.[*+]", "x", text)
-    text = re.sub(r"\\(.)", r"\1", text)
-    out.append(text)
-    out.append(text.replace(".", "x"))
+    for eq in (m for m in matchers if m.op == "="):
+        for other in matchers:
+            if other.label == eq.label and other is not eq and not _satisfies(eq.value, other):
+                out.append(
+                    f"no label value satisfies these matchers together: {eq} and {other} select no "
+                    "series at all; remove one of them"
+                )
+                return out
     return out
 
 
@@ -102,21 +99,30 @@ def _satisfies(value: str, m: Q.Matcher) -> bool:
     return matched if m.op == "=~" else not matched
 
 
+def _candidates(ms: list[Q.Matcher]) -> list[str]:
+    """Values to try for one label: equality values, strings its regexes match (derived from their
+    syntax), then fixed guesses for negative matchers."""
+    out = [m.value for m in ms if m.op == "="]
+    for m in ms:
+        if m.op == "=~":
+            out += regex_examples.examples(m.value)
+    out += _CANDIDATES
+    out += [m.value + "-other" for m in ms]
+    for m in ms:
+        if m.op == "!~":
+            out += [e + "-other" for e in regex_examples.examples(m.value)]
+    return list(dict.fromkeys(out))
+
+
 def sample(matchers: tuple[Q.Matcher, ...], avoid: tuple[Q.Matcher, ...] = ()) -> Labels | None:
-    """Label values satisfying every matcher (and, when given, violating one of ``avoid``)."""
+    """Label values satisfying every matcher (and, when given, violating one of ``avoid``); None
+    when obsgen finds none (the matchers may still select series: RE2 decides, not obsgen)."""
     by_label: dict[str, list[Q.Matcher]] = {}
     for m in matchers:
         by_label.setdefault(m.label, []).append(m)
     out: dict[str, str] = {}
     for label, ms in by_label.items():
-        candidates = [m.value for m in ms if m.op == "="]
-        for m in ms:
-            if m.op == "=~":
-                candidates += [part for part in m.value.split("|") if part]
-                candidates += _regex_guesses(m.value)
-        candidates += [c for c in _CANDIDATES]
-        candidates += [m.value + "-other" for m in ms]
-        found = next((c for c in candidates if all(_satisfies(c, m) for m in ms)), None)
+        found = next((c for c in _candidates(ms) if all(_satisfies(c, m) for m in ms)), None)
         if found is None:
             return None
         out[label] = found
@@ -124,7 +130,7 @@ def sample(matchers: tuple[Q.Matcher, ...], avoid: tuple[Q.Matcher, ...] = ()) -
         # Change one label so the series escapes ``avoid``.
         for a in avoid:
             mine = by_label.get(a.label, [])
-            for c in [*_CANDIDATES, a.value + "-other", a.value]:
+            for c in [*_candidates([*mine, a]), a.value]:
                 if not _satisfies(c, a) and all(_satisfies(c, m) for m in mine):
                     out[a.label] = c
                     return tuple(sorted(out.items()))
@@ -216,6 +222,41 @@ def service_problems(s: dict[str, Any], path: Path, doc: Document) -> list[Probl
         problems += _slo_problems(
             _dict(raw), (*path, "slos", slo_name), buckets, str(duration), str(unit), doc
         )
+    if not problems:
+        problems += _status_problems(s, path, doc)
+    return problems
+
+
+def _status_problems(s: dict[str, Any], path: Path, doc: Document) -> list[Problem]:
+    """Matchers on the status label (service or SLO selector) against the codes of test traffic."""
+    preset = preset_of(s)
+    codes = s.get("error_codes", preset.default_error_codes)
+    metrics = s.get("metrics", {})
+    if (
+        not isinstance(codes, str)
+        or error_codes_problem(codes, preset) is not None
+        or not isinstance(metrics, dict)
+        or not all(isinstance(metrics.get(k, ""), str) for k in ("requests", "duration", "status_label"))
+        or not isinstance(s.get("selector", ""), str)
+    ):
+        return []  # malformed fields: the spec checks report them
+    try:
+        src = source(s)
+        service = service_selector(str(path[-1]), s)
+        slos = {name: _dict(raw) for name, raw in _dict(s.get("slos")).items()}
+        own = {name: parse_matchers(raw["selector"]) if "selector" in raw else () for name, raw in slos.items()}
+    except (SelectorError, TypeError, ValueError, AttributeError, KeyError):
+        return []  # malformed fields: the spec checks report them
+    problems = []
+    for name, raw in slos.items():
+        kind = raw.get("kind")
+        if kind not in ("availability", "latency"):
+            continue
+        why = status_codes(src, service.matchers + own[name], str(kind))
+        if isinstance(why, str):
+            on_slo = any(m.label == src.status_label for m in own[name])
+            where = (*path, "slos", name, "selector") if on_slo else (*path, "selector")
+            problems.append(doc.problem(where, f"for SLO {name}: {why}"))
     return problems
 
 
@@ -323,9 +364,8 @@ def _slo_problems(
 def _ratio_problems(raw: dict[str, Any], path: Path, doc: Document) -> list[Problem]:
     try:
         errors, total = parse_series(raw.get("errors")), parse_series(raw.get("total"))  # type: ignore[arg-type]
-        if errors.metric == total.metric and (
-            not errors.matchers or sample(total.matchers, errors.matchers) is None
-        ):
+        # Every matcher of errors is one of total's: errors selects every series total does.
+        if errors.metric == total.metric and set(errors.matchers) <= set(total.matchers):
             return [
                 doc.problem(
                     (*path, "errors"),
@@ -396,9 +436,7 @@ def source(s: dict[str, Any]) -> Source:
 
 
 def _selector(matchers: tuple[Q.Matcher, ...]) -> Selector:
-    labels = sample(matchers)
-    assert labels is not None  # _matcher_problems
-    return Selector(matchers, labels)
+    return Selector(matchers, sample(matchers))
 
 
 def service_selector(name: str, s: dict[str, Any]) -> Selector:
@@ -420,12 +458,50 @@ def up_job(name: str, s: dict[str, Any]) -> str | None:
     return next((m.value for m in parse_matchers(s["selector"]) if m.label == "job" and m.op == "="), None)
 
 
+def status_codes(src: Source, matchers: tuple[Q.Matcher, ...], kind: str) -> Source | str:
+    """``src`` with the codes of synthetic traffic (success, error, client error) that the SLO's
+    matchers on the status label admit, or why no test traffic can pass them."""
+    status = [m for m in matchers if m.label == src.status_label]
+    if not status:
+        return src
+    shown = ", ".join(str(m) for m in status)
+    if kind == "latency" and not src.histogram_has_status:
+        if all(_satisfies("", m) for m in status):
+            return src
+        return (
+            f"{shown}: the duration histogram {src.duration} has no {src.status_label} label, so this "
+            f"latency SLO would select no request; put the {src.status_label} matcher on availability SLOs only"
+        )
+    preset = PRESETS[src.preset]
+    codes = dict.fromkeys((src.success_code, src.error_code, *preset.success_codes, *vocabulary(preset.codes)))
+    admitted = [c for c in codes if all(_satisfies(c, m) for m in status)]
+    good = [c for c in admitted if not re2.fullmatch(src.error_codes, c)]
+    bad = [c for c in admitted if re2.fullmatch(src.error_codes, c)]
+    if not good and (kind == "availability" or not bad):
+        return (
+            f"{shown} admits no {src.status_label} of a request that did not fail: every request this SLO "
+            f"selects would count as bad; select successful requests too (error_codes: {src.error_codes})"
+        )
+    if kind == "availability" and not bad:
+        return (
+            f"{shown} admits no {src.status_label} that error_codes ({src.error_codes}) matches: this SLO "
+            "could never count a failed request; leave the failure codes in"
+        )
+    success = (good or bad)[0]
+    preferred = [c for c in good if c != success and (src.codes != "http" or c.startswith("4"))]
+    client = next(iter([src.client_error_code] if src.client_error_code in preferred else preferred), None)
+    return replace(src, success_code=success, error_code=(bad or good)[0], client_error_code=client)
+
+
 def slo_sli(raw: dict[str, Any], src: Source, service: Selector, group_by: tuple[str, ...]) -> SLI:
     groups = tuple(raw.get("group_by", group_by))
     if raw["kind"] == "ratio":
         errors, total = parse_series(raw["errors"]), parse_series(raw["total"])
         return _ratio(errors, total, groups)
     selector = service + (_selector(parse_matchers(raw["selector"])) if "selector" in raw else Selector())
+    checked = status_codes(src, selector.matchers, raw["kind"])
+    assert isinstance(checked, Source), checked  # status_problems
+    src = checked
     if raw["kind"] == "latency":
         return Latency(src, selector, groups, threshold=durations.parse(raw["threshold"]))
     return Availability(src, selector, groups)
@@ -434,9 +510,7 @@ def slo_sli(raw: dict[str, Any], src: Source, service: Selector, group_by: tuple
 def _ratio(errors: Series, total: Series, groups: tuple[str, ...]) -> Ratio:
     errors_sample = sample(errors.matchers + (total.matchers if errors.metric == total.metric else ()))
     good = sample(total.matchers, errors.matchers if errors.metric == total.metric else ())
-    return Ratio(
-        errors, total, errors_sample or (), good if good is not None else (("obsgen_test", "good"),), groups
-    )
+    return Ratio(errors, total, errors_sample, good, groups)
 
 
 __all__ = ["group_sample", "service_problems", "service_selector", "slo_sli", "source", "up_job"]

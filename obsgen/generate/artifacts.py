@@ -12,6 +12,8 @@ from obsgen import render
 class Yaml:
     data: Any
     header: bool = True
+    #: Comment lines after the header (what a reader of the file must know).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ Artifact = Yaml | YamlDocuments | Json | Text
 
 def serialise(artifact: Artifact) -> bytes:
     if isinstance(artifact, Yaml):
+        if artifact.notes:
+            notes = "".join(f"# {line}\n" for note in artifact.notes for line in note.splitlines())
+            head = render.header() if artifact.header else ""
+            return (head + notes).encode("utf-8") + render.to_yaml(artifact.data, with_header=False)
         return render.to_yaml(artifact.data, with_header=artifact.header)
     if isinstance(artifact, YamlDocuments):
         return render.to_yaml_documents(artifact.documents)

@@ -26,12 +26,15 @@ Window = timedelta | str
 
 @dataclass(frozen=True)
 class Selector:
-    """Matchers, and label values that satisfy all of them (for synthetic series)."""
+    """Matchers, and label values that satisfy all of them (for synthetic series); ``sample`` is None
+    when obsgen could not derive such values (a regex it cannot sample): no synthetic series then."""
 
     matchers: tuple[Q.Matcher, ...] = ()
-    sample: Labels = ()
+    sample: Labels | None = ()
 
     def __add__(self, other: Selector) -> Selector:
+        if self.sample is None or other.sample is None:
+            return Selector(self.matchers + other.matchers, None)
         return Selector(self.matchers + other.matchers, _merge(self.sample, other.sample))
 
 
@@ -111,6 +114,9 @@ class Share:
     def of(self, t: Traffic) -> float:
         return self.good * t.good + self.bad * t.bad + self.client * t.client
 
+    def __add__(self, other: Share) -> Share:
+        return Share(self.good + other.good, self.bad + other.bad, self.client + other.client)
+
 
 ALL = Share(1, 1, 1)
 GOOD = Share(good=1)
@@ -149,6 +155,11 @@ class SLI(ABC):
     def series(self, labels: Labels) -> list[SeriesShape]:
         """The series an exporter of this shape writes, with ``labels`` added to each."""
 
+    @property
+    def untested(self) -> str | None:
+        """Why obsgen cannot write this SLI's series (no sample label values), or None."""
+        return None
+
     def _by(self, by: tuple[str, ...] | None) -> tuple[str, ...]:
         return self.group_by if by is None else by
 
@@ -169,13 +180,20 @@ class _RequestSLI(SLI, ABC):
     selector: Selector
     group_by: tuple[str, ...] = ()
 
+    @property
+    def untested(self) -> str | None:
+        if self.selector.sample is not None:
+            return None
+        matchers = ", ".join(str(m) for m in self.selector.matchers)
+        return f"obsgen found no label values matching {{{matchers}}} together"
+
     def _labels(self, labels: Labels, *, status: str | None, histogram: bool) -> Labels:
         src = self.source
         out = dict(src.fixed_labels)
         if src.route_label and (not histogram or src.histogram_has_route):
             out[src.route_label] = "/"
         out.update(labels)
-        out.update(self.selector.sample)
+        out.update(self.selector.sample or ())
         if status is not None and (not histogram or src.histogram_has_status):
             out[src.status_label] = status
         elif histogram and not src.histogram_has_status:
@@ -201,12 +219,15 @@ class _RequestSLI(SLI, ABC):
         smallest bucket, failed ones more than the largest."""
         src = self.source
         assert src.duration is not None
+        merged: dict[str | None, Share] = {}
         if src.histogram_has_status:
-            classes = [(src.success_code, GOOD), (src.error_code, BAD)]
-            if src.client_error_code is not None:
-                classes.append((src.client_error_code, CLIENT))
+            # Codes may coincide (a latency SLO selecting code="200": slow requests answer 200 too).
+            for code, kind in ((src.success_code, GOOD), (src.error_code, BAD), (src.client_error_code, CLIENT)):
+                if code is not None:
+                    merged[code] = merged.get(code, NONE) + kind
         else:
-            classes = [(None, ALL)]  # type: ignore[list-item]
+            merged[None] = ALL
+        classes = list(merged.items())
         out: list[SeriesShape] = []
         slow = (src.buckets[-1] if src.buckets else 1.0) * 2
         fast = src.buckets[0] if src.buckets else 0.0
@@ -306,14 +327,23 @@ class Ratio(SLI):
 
     errors: Series
     all: Series
-    #: Sample labels: an errors series, and a series of ``total`` that ``errors`` does not select.
-    errors_sample: Labels = ()
-    good_sample: Labels = ()
+    #: Sample labels: an errors series, and a series of ``total`` that ``errors`` does not select
+    #: (None: obsgen found none).
+    errors_sample: Labels | None = ()
+    good_sample: Labels | None = ()
     group_by: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
         return "ratio"
+
+    @property
+    def untested(self) -> str | None:
+        if self.errors_sample is None:
+            return f"obsgen found no label values of a series {self.errors} and {self.all} both select"
+        if self.good_sample is None:
+            return f"obsgen found no label values of a series {self.all} selects and {self.errors} does not"
+        return None
 
     def bad(self, window: Window, by: tuple[str, ...] | None = None) -> str:
         return self.zero_fallback(_sum(str(self.errors), window, self._by(by)), window, self._by(by))
@@ -325,11 +355,11 @@ class Ratio(SLI):
         return f"events counted by {self.errors} (out of {self.all})"
 
     def series(self, labels: Labels) -> list[SeriesShape]:
-        errors = _text(self.errors.metric, _merge(labels, self.errors_sample))
+        errors = _text(self.errors.metric, _merge(labels, self.errors_sample or ()))
+        good = _text(self.all.metric, _merge(labels, self.good_sample or ()))
         if self.errors.metric == self.all.metric:
-            good = _text(self.all.metric, _merge(labels, self.good_sample))
             return [(errors, BAD), (good, Share(good=1, client=1))]
-        return [(errors, BAD), (_text(self.all.metric, _merge(labels, self.good_sample)), ALL)]
+        return [(errors, BAD), (good, ALL)]
 
 
 def sample_labels(*label_sets: Labels) -> Labels:

@@ -132,6 +132,9 @@ PRESETS: dict[str, Preset] = {
     ),
     # Traefik v2/v3 with addServicesLabels: traefik_service_requests_total{code, method, protocol, service}
     # and traefik_service_request_duration_seconds{same} (buckets 0.1, 0.3, 1.2, 5).
+    # No in-flight gauge: v2's traefik_service_open_connections{method, protocol, service} is gone in
+    # v3.0 (traefik/traefik#9656; v3 pkg/observability/metrics/prometheus.go has only
+    # traefik_open_connections{entrypoint, protocol}, the whole proxy's, not one service's).
     # Source: doc.traefik.io/traefik/observability/metrics/overview (Service Metrics).
     "traefik": Preset(
         name="traefik",

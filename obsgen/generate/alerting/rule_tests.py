@@ -3,7 +3,8 @@
 Per SLO: a total outage pages (or tickets, when paging is off) within the time the plan
 promises; a slow burn opens a ticket and never pages.  Per service: healthy traffic, zero
 traffic, traffic that stops and no series at all stay silent and record no NaN; every target
-down and the job gone from discovery page.  ``promtool test rules alerts/tests/*.yaml`` runs them.
+down and the job gone from discovery page; with group_by, one group gone from discovery pages
+with its labels and resolves when it returns.  ``promtool test rules alerts/tests/*.yaml`` runs them.
 
 Note: promtool evaluates every group at the file's ``evaluation_interval`` and ignores group
 intervals, so tickets are tested at the fast cadence; in Prometheus they can come up to
@@ -27,10 +28,10 @@ from obsgen.generate.alerting.plan import (
     slo_plans,
     window_name,
 )
-from obsgen.generate.alerting.rules import rule_groups, targets_severity
+from obsgen.generate.alerting.rules import group_gone_expr, rule_groups, targets_severity
 from obsgen.generate.artifacts import Artifact, Yaml
 from obsgen.model import SLO, Catalog, Service
-from obsgen.sli.model import Traffic, group_sample
+from obsgen.sli.model import Labels, Traffic, group_sample
 
 #: Requests per second of the synthetic traffic.
 TEST_RPS = 10.0
@@ -77,13 +78,26 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
             "rule_files": [f"../{C.alert_rules_path(service.name).rsplit('/', 1)[-1]}"],
             "evaluation_interval": durations.format_prometheus(catalog.evaluation_interval),
             "tests": unit_tests(catalog, service),
-        })
+        }, notes=untested_notes(service))
     return out
+
+
+def untested_notes(service: Service) -> tuple[str, ...]:
+    """What the file does not test, and why: SLOs whose series obsgen cannot write."""
+    return tuple(
+        f"{service.name}/{slo.name}: no outage or slow-burn test: {why}, so it cannot write this "
+        "SLO's series (its regexes are valid; Prometheus matches them). Test this SLO's alerts "
+        "on your own series."
+        for slo in service.slos
+        if (why := slo.sli.untested) is not None
+    )
 
 
 def unit_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
     tests: list[dict[str, Any]] = []
     for p in slo_plans(catalog, service):
+        if p.slo.sli.untested is not None:
+            continue  # noted at the top of the file (untested_notes)
         first = p.severities[0] if p.severities else None
         if first is not None:
             tests.append(outage_test(catalog, p, first))
@@ -97,6 +111,8 @@ def unit_tests(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
     tests += silent_tests(catalog, service)
     if targets_severity(service) is not None and service.up_job is not None:
         tests += disappearance_tests(catalog, service)
+        if group_gone_expr(service) is not None:
+            tests.append(group_gone_test(catalog, service))
     return tests
 
 
@@ -175,23 +191,30 @@ def _instances(service: Service) -> tuple[str, ...]:
     return service.targets or (TEST_INSTANCE,)
 
 
-def _group_labels(service: Service) -> dict[str, str]:
-    return dict(group_sample(service.group_by))
+def _other_group(service: Service) -> Labels:
+    """A second value of each group label (``cluster-2``), for tests with two groups."""
+    return tuple((label, f"{label}-2") for label in service.group_by)
 
 
-def up_series(catalog: Catalog, service: Service, phases: list[Phase]) -> list[dict[str, str]]:
-    """The service's own targets (none when it is measured at an edge proxy)."""
+def up_series(
+    catalog: Catalog, service: Service, phases: list[Phase], group: Labels | None = None
+) -> list[dict[str, str]]:
+    """The service's own targets (none when it is measured at an edge proxy), in ``group`` (default
+    the first sample group)."""
     if service.up_job is None:
         return []
+    labels = dict(group_sample(service.group_by) if group is None else group)
     return [
-        {"series": _series(C.UP_METRIC, job=service.up_job, instance=instance, **_group_labels(service)),
+        {"series": _series(C.UP_METRIC, job=service.up_job, instance=instance, **labels),
          "values": _gauge(phases, catalog.scrape_interval, lambda ph: 1 if ph.up else 0)}
         for instance in _instances(service)
     ]
 
 
-def sli_series(catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase],
-               whole: bool = False) -> list[dict[str, str]]:
+def sli_series(
+    catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase], group: Labels | None = None,
+    whole: bool = False,
+) -> list[dict[str, str]]:
     """The series the service's exporter writes, in its real shape, with the traffic of each phase.
 
     Per scrape: failed requests at the phase's error ratio (slow, with an error code), client errors
@@ -203,7 +226,7 @@ def sli_series(catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases
     scrape = catalog.scrape_interval
     s = scrape.total_seconds()
     instance = _instances(service)[0]
-    labels = (*group_sample(service.group_by), (C.LABEL_INSTANCE, instance))
+    labels = (*(group_sample(service.group_by) if group is None else group), (C.LABEL_INSTANCE, instance))
     if service.up_job is not None:
         labels = (*labels, (C.LABEL_JOB, service.up_job))
 
@@ -215,6 +238,8 @@ def sli_series(catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases
 
     out: dict[str, str] = {}
     for slo in slos:
+        if slo.sli.untested is not None:
+            continue
         for text, share in slo.sli.series(labels):
             out[text] = _values(phases, scrape, lambda ph, share=share: share.of(traffic(ph)))
     return [{"series": k, "values": v} for k, v in sorted(out.items())]
@@ -355,8 +380,7 @@ def disappearance_tests(catalog: Catalog, service: Service) -> list[dict[str, An
     """(b): burn rates see nothing when the service is gone; the target alerts must page."""
     severity = targets_severity(service)
     assert severity is not None
-    wait = policy.targets_down_for(catalog.scrape_interval)
-    bound = _ceil(wait + 2 * catalog.evaluation_interval + catalog.scrape_interval, catalog.evaluation_interval)
+    bound = _disappearance_bound(catalog)
     cases = [
         (C.ALERT_TARGETS_DOWN, "every target down",
          [Phase(BEFORE_GONE), Phase(bound + catalog.evaluation_interval, up=False)]),
@@ -377,6 +401,45 @@ def disappearance_tests(catalog: Catalog, service: Service) -> list[dict[str, An
             [never(_alerts(**mine), BEFORE_GONE - catalog.evaluation_interval, catalog),
              fires(_alerts(**mine, severity=severity), BEFORE_GONE + bound)]))
     return tests
+
+
+def _disappearance_bound(catalog: Catalog) -> timedelta:
+    """The targets-down wait, plus two evaluations and a scrape (staleness shows at the next one)."""
+    wait = policy.targets_down_for(catalog.scrape_interval)
+    return _ceil(wait + 2 * catalog.evaluation_interval + catalog.scrape_interval, catalog.evaluation_interval)
+
+
+def group_gone_test(catalog: Catalog, service: Service) -> dict[str, Any]:
+    """One group (``cluster-1``) leaves service discovery while another stays, then comes back.
+
+    Nothing fires while both groups are up (as at first deploy), ServiceGroupGone fires with the gone
+    group's labels within the targets-down bound and not for the other group, ServiceAbsent does not
+    (the job still has targets), and the alert resolves once the group is back.
+    """
+    severity = targets_severity(service)
+    assert severity is not None
+    bound = _disappearance_bound(catalog)
+    gone = Phase(bound + catalog.evaluation_interval, present=False)
+    back = Phase(BEFORE_GONE)
+    phases = [Phase(BEFORE_GONE), gone, back]
+    stays = [Phase(sum((ph.duration for ph in phases), timedelta(0)))]
+    other = _other_group(service)
+    series = (up_series(catalog, service, phases) + up_series(catalog, service, stays, other)
+              + sli_series(catalog, service, service.slos, phases)
+              + sli_series(catalog, service, service.slos, stays, other))
+    fired = BEFORE_GONE + bound
+    end = fired + BEFORE_GONE
+    mine = {C.LABEL_ALERTNAME: C.ALERT_GROUP_GONE, C.LABEL_SERVICE: service.name}
+    where = ", ".join(f"{k}={v}" for k, v in group_sample(service.group_by))
+    return _test(
+        f"{service.name}: the group {where} gone from service discovery "
+        f"{'pages' if severity == C.SEVERITY_PAGE else 'opens a ticket'} with its labels within {human(bound)} "
+        "and resolves when it returns", catalog, series,
+        [never(_alerts(**mine), BEFORE_GONE - catalog.evaluation_interval, catalog),
+         fires(_alerts(**mine, **dict(group_sample(service.group_by)), severity=severity), fired),
+         never(_alerts(**mine, **dict(other)), end, catalog),
+         never(_alerts(alertname=C.ALERT_SERVICE_ABSENT, service=service.name), end, catalog),
+         silent(_alerts(**mine), end)])
 
 
 # --- Low traffic and the budget (issue 15) ------------------------------------------------------

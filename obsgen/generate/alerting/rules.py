@@ -11,8 +11,10 @@ Per SLO (see docs/alerts.md for why each exists):
   in the long window: the low-traffic guard) conditions; windows only the ticket reads are
   computed inside it, in a slower group;
 * one budget-exhausted ticket over the whole SLO period, from summed events, in the slowest group.
-  Per service, two page alerts catch what burn
-rates cannot see: every target down, and the job gone from service discovery.
+
+Per service, two page alerts catch what burn rates cannot see: every target down, and the job gone
+from service discovery; with ``group_by``, a third: one group (a cluster) gone from service
+discovery while others remain.
 """
 
 from __future__ import annotations
@@ -275,6 +277,28 @@ def budget_alert(catalog: Catalog, p: SloPlan) -> Rule:
     }
 
 
+#: How far back ServiceGroupGone remembers a group: a group scraped within this window and gone now
+#: pages (after the targets-down wait).  A group gone for longer is taken as removed on purpose and the
+#: alert resolves.  Long enough to outlast an incident (Alertmanager re-notifies every 4 h by
+#: default), short enough that a cluster retired without a silence is not paged about for days; the
+#: price is reading this window of ``up`` (one sample per scrape per target) each evaluation.
+GROUP_GONE_WINDOW = timedelta(hours=6)
+
+
+def group_gone_expr(service: Service, window: timedelta = GROUP_GONE_WINDOW) -> str | None:
+    """Groups (values of group_by) seen in ``window`` and without a target now; None ungrouped.
+
+    ``present_over_time`` over the window, not ``offset``: a group that appeared less than a window
+    ago is remembered too.  At first deploy every group seen is also present, so nothing fires; a
+    group that returns leaves the ``unless`` right hand side empty for it, so the alert resolves.
+    """
+    if not service.group_by or service.up_job is None:
+        return None
+    up = Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.up_job))
+    by = Q.by(service.group_by)
+    return f"group {by} (present_over_time({up}{Q.window(window)}))\nunless\ngroup {by} ({up})"
+
+
 def targets_severity(service: Service) -> str | None:
     if service.alerting.page:
         return C.SEVERITY_PAGE
@@ -294,6 +318,26 @@ def target_alerts(catalog: Catalog, service: Service) -> list[Rule]:
     wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))
     labels = {C.LABEL_SERVICE: service.name, C.LABEL_TEAM: service.team, C.LABEL_SEVERITY: severity}
     blind = "its SLO alerts cannot fire: there are no requests to count"
+    gone = group_gone_expr(service)
+    group_text = ", ".join(f'{label}="{{{{ index $labels {Q.quote(label)} }}}}"' for label in service.group_by)
+    per_group: list[Rule] = [] if gone is None else [
+        {
+            "alert": C.ALERT_GROUP_GONE,
+            "expr": gone,
+            "for": wait,
+            "labels": labels,
+            "annotations": {
+                "summary": f"{service.name}: no scrape target left in {group_text}",
+                "description": (
+                    f"Job {literal(service.up_job)} had targets with {group_text} in the last "
+                    f"{window_name(GROUP_GONE_WINDOW)} and has had none for {wait}: that group disappeared "
+                    f"from service discovery (cluster lost, deleted, relabelled), and {blind} there. Resolves when the group is back, or once it has been gone for "
+                    f"{window_name(GROUP_GONE_WINDOW)} (then it counts as removed on purpose)."
+                ),
+                **_links(catalog, service),
+            },
+        },
+    ]
     return [
         {
             "alert": C.ALERT_TARGETS_DOWN,
@@ -324,4 +368,5 @@ def target_alerts(catalog: Catalog, service: Service) -> list[Rule]:
                 **_links(catalog, service),
             },
         },
+        *per_group,
     ]

@@ -31,6 +31,8 @@ STATUS_MAPPINGS: tuple[dict[str, Any], ...] = (
     {"type": "range", "options": {"from": 0.25, "to": UNBOUNDED,
                                   "result": {"text": "OK", "color": P.GREEN, "index": 2}}},
 )
+_RED_TEXT = "Rate, error ratio and p99 over the last rate interval"
+_RED_SOME = ", for services with request metrics (not those whose SLOs are all ratios)."
 BUDGET_STEPS = (P.Step(P.RED), P.Step(P.ORANGE, 0.0), P.Step(P.YELLOW, 0.25), P.Step(P.GREEN, 0.5))
 
 
@@ -39,8 +41,8 @@ def tags(catalog: Catalog) -> list[str]:
     return [C.DASHBOARD_TAG, C.TAG_OVERVIEW, *(C.team_tag(t) for t in teams)]
 
 
-def _per_service(catalog: Catalog, build: Any) -> str:
-    return q.union([q.labelled(build(s), **{C.LABEL_SERVICE: s.name}) for s in catalog.services])
+def _per_service(services: list[Service], build: Any) -> str:
+    return q.union([q.labelled(build(s), **{C.LABEL_SERVICE: s.name}) for s in services])
 
 
 def _worst_budget(catalog: Catalog, service: Service) -> str:
@@ -69,16 +71,22 @@ def dashboard(catalog: Catalog) -> dict[str, Any]:
     if not catalog.services:
         raise ValueError("the overview needs at least one service")
     with_slos = [s for s in catalog.services if s.slos]
+    # RED columns and panels query only services with request metrics (not those whose SLOs are all
+    # ratios): a service without them is left out of those queries, never shown as an empty cell.
+    # Every service keeps its row in the table through its SLO columns.
+    with_red = [s for s in catalog.services if q.has_red(s)]
     period = catalog.slo_period
     n_services, n_slos = len(catalog.services), sum(len(s.slos) for s in catalog.services)
-    service_columns = [
-        P.Column("Requests / s", P.Query(_per_service(catalog, lambda s: q.request_rate(s, per_instance=False))),
-                 "reqps"),
-        P.Column("Error ratio", P.Query(_per_service(catalog, lambda s: q.error_ratio(s, per_instance=False))),
-                 "percentunit"),
-        P.Column("p99", P.Query(_per_service(catalog, lambda s: q.latency_quantile(s, 0.99, per_instance=False))),
-                 "s"),
-    ]
+    service_columns: list[P.Column] = []
+    if with_red:
+        rate = _per_service(with_red, lambda s: q.request_rate(s, per_instance=False))
+        errors = _per_service(with_red, lambda s: q.error_ratio(s, per_instance=False))
+        p99 = _per_service(with_red, lambda s: q.latency_quantile(s, 0.99, per_instance=False))
+        service_columns += [
+            P.Column("Requests / s", P.Query(rate), "reqps"),
+            P.Column("Error ratio", P.Query(errors), "percentunit"),
+            P.Column("p99", P.Query(p99), "s"),
+        ]
     if with_slos:
         worst = q.union([q.labelled(_worst_budget(catalog, s), **{C.LABEL_SERVICE: s.name}) for s in with_slos])
         service_columns += [
@@ -90,8 +98,9 @@ def dashboard(catalog: Catalog) -> dict[str, Any]:
         sort_by=BUDGET if with_slos else "Error ratio", descending=not with_slos,
         extra_overrides=[_service_link(catalog)],
         description="One row per service, sorted by the error budget left of its worst SLO "
-                    f"(over {q.Q.window(period).strip('[]')}). Rate, error ratio and p99 over the last "
-                    "rate interval. Click a service for its dashboard.",
+                    f"(over {q.Q.window(period).strip('[]')}). "
+                    + (_RED_TEXT + ("." if len(with_red) == n_services else _RED_SOME) + " " if with_red else "")
+                    + "Click a service for its dashboard.",
     )
     rows: list[P.Row] = [(max(6, 3 + n_services), [(24, services_table)])]
     if with_slos:
@@ -120,17 +129,18 @@ def dashboard(catalog: Catalog) -> dict[str, Any]:
             description="Share of each SLO's error budget left over the SLO period, lowest first.",
         )
         rows.append((max(6, 3 + n_slos), [(14, slo_table), (10, budget_stat)]))
-    rows.append(P.even(8, [
-        P.timeseries("Requests / s by service",
-                     [P.Query(service_columns[0].query.expr, "{{service}}")], unit="reqps", min_value=0, legend_sort="Max",
-                     description="Requests per second of each service."),
-        P.timeseries("Error ratio by service",
-                     [P.Query(service_columns[1].query.expr, "{{service}}")], unit="percentunit", min_value=0, legend_sort="Max",
-                     description="Failed / all requests of each service."),
-        P.timeseries("p99 latency by service",
-                     [P.Query(service_columns[2].query.expr, "{{service}}")], unit="s", min_value=0, legend_sort="Max",
-                     description="99th percentile request duration of each service."),
-    ]))
+    if with_red:
+        rows.append(P.even(8, [
+            P.timeseries("Requests / s by service",
+                         [P.Query(rate, "{{service}}")], unit="reqps", min_value=0, legend_sort="Max",
+                         description="Requests per second of each service."),
+            P.timeseries("Error ratio by service",
+                         [P.Query(errors, "{{service}}")], unit="percentunit", min_value=0, legend_sort="Max",
+                         description="Failed / all requests of each service."),
+            P.timeseries("p99 latency by service",
+                         [P.Query(p99, "{{service}}")], unit="s", min_value=0, legend_sort="Max",
+                         description="99th percentile request duration of each service."),
+        ]))
     return P.dashboard_json(
         title="Services overview",
         uid=C.overview_dashboard_uid(),

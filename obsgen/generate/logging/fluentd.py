@@ -100,13 +100,13 @@ def _bad_key(name: str) -> Fluentd:
     raise ValueError(f"{name!r} is not a plain record key")
 
 
-def _buffer(name: str) -> dict[str, Fluentd]:
+def _buffer(name: str, overflow_action: str = policy.BUFFER_OVERFLOW_ACTION) -> dict[str, Fluentd]:
     return {
         "path": quote(f"{C.FLUENTD_BUFFER_MOUNT}/{name}"),
         "flush_interval": Fluentd(policy.BUFFER_FLUSH_INTERVAL),
         "chunk_limit_size": Fluentd(policy.BUFFER_CHUNK_LIMIT),
         "total_limit_size": Fluentd(policy.BUFFER_TOTAL_LIMIT),
-        "overflow_action": Fluentd(policy.BUFFER_OVERFLOW_ACTION),
+        "overflow_action": Fluentd(overflow_action),
         "retry_wait": Fluentd(policy.BUFFER_RETRY_WAIT),
         "retry_max_interval": Fluentd(policy.BUFFER_RETRY_MAX_INTERVAL),
     }
@@ -176,7 +176,7 @@ def context(catalog: Catalog) -> dict[str, Any]:
             "major_version": number(ELASTICSEARCH_MAJOR),
             "template_name": quote(C.ES_INDEX_TEMPLATE_NAME),
             "template_file": quote(f"{C.FLUENTD_ES_MOUNT}/{C.ES_INDEX_TEMPLATE_PATH.rsplit('/', 1)[1]}"),
-            "buffer": _buffer("elasticsearch"),
+            "buffer": _buffer("elasticsearch", policy.ES_BUFFER_OVERFLOW_ACTION),
         },
         "errors": {
             "path": quote(f"{C.FLUENTD_LOG_MOUNT}/errors"),

@@ -22,10 +22,17 @@ BUFFER_CHUNK_LIMIT: Final = "1m"
 BUFFER_FLUSH_INTERVAL: Final = "5s"
 BUFFER_RETRY_WAIT: Final = "1s"
 BUFFER_RETRY_MAX_INTERVAL: Final = "30s"
-#: When a buffer is full, block the input (back-pressure reaches the senders,
+#: When Loki's buffer is full, block the input (back-pressure reaches the senders,
 #: where fluent-logger counts drops in obsgen_log_records_dropped_total) rather
-#: than drop chunks silently in Fluentd (drop_oldest_chunk) or throw.
+#: than drop chunks in Fluentd (drop_oldest_chunk) or throw.  Loki always runs in
+#: the stack: it is the store that loses nothing.
 BUFFER_OVERFLOW_ACTION: Final = "block"
+#: When Elasticsearch's buffer is full, drop its oldest chunk: Elasticsearch runs
+#: only with `--profile elk`, so without it the buffer fills (1 GiB, about a day
+#: of demo logs) and a blocking buffer would stop the input, and Loki with it.
+#: The copy's ES store also ignores errors: a dead Elasticsearch never stops Loki;
+#: it gets the newest BUFFER_TOTAL_LIMIT of logs when it comes back.
+ES_BUFFER_OVERFLOW_ACTION: Final = "drop_oldest_chunk"
 
 #: Elasticsearch's default index.mapping.total_fields.limit (REFERENCE.md); the
 #: generator refuses a catalog whose mapped fields would not fit under it.

@@ -527,24 +527,29 @@ def budget_error_ratio(p: SloPlan) -> float:
 
 def budget_test(catalog: Catalog, p: SloPlan) -> dict[str, Any] | None:
     """Clean traffic, then errors at ``budget_error_ratio``: the period's failed / all requests
-    crosses the budget at BUDGET_CLEAN x budget / (ratio - budget) into the errors.  The ticket must
-    not fire a margin before that (the cumulative ratio then is clearly below the budget) and must
-    fire a margin after.  None for objectives under 25 %: the crossing would take over 6 hours."""
+    crosses the budget at BUDGET_CLEAN x budget / (ratio - budget) into the errors (sooner for an SLI
+    that leaves client errors out).  The ticket must not fire a margin before the earliest crossing
+    (the cumulative ratio then is clearly below the budget) and must fire a margin after.  None for objectives under 25 %: the crossing would take over 6 hours."""
     budget = p.slo.error_budget
     ratio = budget_error_ratio(p)
     if ratio - budget <= 0 or budget / (ratio - budget) > BUDGET_MAX_CROSSING / BUDGET_CLEAN:
         return None
     crossing = BUDGET_CLEAN * (budget / (ratio - budget))
+    # An SLI that does not count client errors (a status matcher) sees a higher error ratio: up to
+    # ratio / (ratio + (1 - ratio) x (1 - CLIENT_ERROR_SHARE)), crossing sooner.
+    seen = ratio / (ratio + (1 - ratio) * (1 - CLIENT_ERROR_SHARE))
+    earliest = BUDGET_CLEAN * (budget / (seen - budget))
     margin = _ceil(max(crossing * 0.15, timedelta(minutes=5)), catalog.evaluation_interval)
     at = _ceil(BUDGET_CLEAN + crossing, catalog.evaluation_interval)
+    before = _ceil(BUDGET_CLEAN + earliest, catalog.evaluation_interval) - margin
     phases = [Phase(BUDGET_CLEAN), Phase(at - BUDGET_CLEAN + margin + catalog.evaluation_interval, error_ratio=ratio)]
     series = up_series(catalog, p.service, phases) + sli_series(catalog, p.service, (p.slo,), phases)
     mine = {C.LABEL_ALERTNAME: C.ALERT_BUDGET_EXHAUSTED}
     checks = [
-        never(_slo_alerts(p, **mine), at - margin, catalog),
+        never(_slo_alerts(p, **mine), before, catalog),
         fires(_slo_alerts(p, **mine, severity=C.SEVERITY_TICKET), at + margin),
     ]
     return _test(
         f"{p.service.name}/{p.slo.name}: the budget-exhausted ticket fires once the period's errors exceed the "
-        f"budget ({human(at)} in, errors at {ratio:.3g} after {human(BUDGET_CLEAN)} clean), not "
-        f"{human(margin)} before", catalog, series, checks)
+        f"budget ({human(at)} in, errors at {ratio:.3g} after {human(BUDGET_CLEAN)} clean), silent until "
+        f"{human(before)}", catalog, series, checks)

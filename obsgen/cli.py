@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from obsgen import __version__
 from obsgen import conventions as C
@@ -59,7 +60,44 @@ def _parser() -> argparse.ArgumentParser:
     catalog_arg(e)
     e.add_argument("--format", choices=("text", "json"), default="text",
                    help="json: the same as data (schema: obsgen/explain.schema.json)")
+    _openslo_parsers(sub, catalog_arg)
     return p
+
+
+def _openslo_parsers(sub: Any, catalog_arg: Any) -> None:
+    """``import openslo`` and ``export openslo`` (docs/openslo.md)."""
+    imp = sub.add_parser("import", help="write a catalog from another format (openslo)")
+    fmt = imp.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    io = fmt.add_parser("openslo", help="OpenSLO v1 documents -> catalog")
+    io.add_argument("paths", nargs="+", metavar="FILE|DIR", help="OpenSLO YAML files or directories")
+    io.add_argument("--out", help="catalog file to write (default: print it)")
+    io.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    exp = sub.add_parser("export", help="write the catalog in another format (openslo)")
+    fmt = exp.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    eo = fmt.add_parser("openslo", help="catalog -> OpenSLO v1 documents")
+    catalog_arg(eo)
+    eo.add_argument("--out", help="file to write (default: print it)")
+    eo.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+
+
+def _openslo(args: argparse.Namespace) -> int:
+    from obsgen.openslo import export_openslo, import_openslo
+
+    if args.command == "import":
+        text, notes = import_openslo(args.paths)
+        for note in dict.fromkeys(notes):
+            print(f"obsgen: not mapped: {note}", file=sys.stderr)
+    else:
+        text = export_openslo(_load(args.catalog))
+    if not args.out:
+        sys.stdout.write(text)
+        return EXIT_OK
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise ObsgenError(f"{out}: already exists; pass --force to overwrite it")
+    write_file(out, text.encode())
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _outputs(value: str | None) -> tuple[Output, ...] | None:
@@ -89,6 +127,8 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_OK
     if args.command == "init":
         return _init(Path(args.path), args.force)
+    if args.command in ("import", "export"):
+        return _openslo(args)
     catalog = _load(args.catalog, getattr(args, "outputs", None))
     if args.command in ("validate", "generate"):
         _warn(catalog)

@@ -508,9 +508,12 @@ def slo_sli(raw: dict[str, Any], src: Source, service: Selector, group_by: tuple
 
 
 def _ratio(errors: Series, total: Series, groups: tuple[str, ...]) -> Ratio:
-    errors_sample = sample(errors.matchers + (total.matchers if errors.metric == total.metric else ()))
-    good = sample(total.matchers, errors.matchers if errors.metric == total.metric else ())
-    return Ratio(errors, total, errors_sample, good, groups)
+    # One counter whose errors series are not total's (code=~"5.." over code="total", an aggregate
+    # series): the synthetic total series then counts every event, as for two counters.
+    within = errors.metric == total.metric and sample(errors.matchers + total.matchers) is not None
+    errors_sample = sample(errors.matchers + (total.matchers if within else ()))
+    good = sample(total.matchers, errors.matchers if within else ())
+    return Ratio(errors, total, errors_sample, good, groups, errors_in_total=within or errors.metric != total.metric)
 
 
 __all__ = ["group_sample", "service_problems", "service_selector", "slo_sli", "source", "up_job"]

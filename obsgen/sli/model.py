@@ -332,6 +332,9 @@ class Ratio(SLI):
     errors_sample: Labels | None = ()
     good_sample: Labels | None = ()
     group_by: tuple[str, ...] = ()
+    #: One counter whose ``total`` selector also selects the errors series (else, as for two
+    #: counters, the synthetic total series counts every event).
+    errors_in_total: bool = True
 
     @property
     def kind(self) -> str:
@@ -357,7 +360,7 @@ class Ratio(SLI):
     def series(self, labels: Labels) -> list[SeriesShape]:
         errors = _text(self.errors.metric, _merge(labels, self.errors_sample or ()))
         good = _text(self.all.metric, _merge(labels, self.good_sample or ()))
-        if self.errors.metric == self.all.metric:
+        if self.errors.metric == self.all.metric and self.errors_in_total:
             return [(errors, BAD), (good, Share(good=1, client=1))]
         return [(errors, BAD), (good, ALL)]
 

@@ -1,14 +1,24 @@
-"""Server CPU per request of the demo: with obsgen.instrument vs the same app bare.
+"""Server CPU per request of the demo: with obsgen.instrument vs the same app bare and vs the peers.
 
     .venv/bin/python bench/bench_instrument.py [--rounds 24] [--duration 2] [--rps 800]
 
-Three server processes run side by side on loopback ports, one per variant, all
-built by ``obsgen.demo.app.create_app`` from the same Starlette app:
+One server process per variant runs side by side on loopback ports, all built
+by ``obsgen.demo.app.create_app`` from the same Starlette app:
 
 * ``none``    the bare Starlette app (no middleware, no probes, no access log);
-* ``metrics`` the pure ASGI middleware without the access log;
-* ``full``    middleware plus the JSON access log (written to a file, as a
-              container runtime would take it from stdout).
+* ``metrics`` obsgen's pure ASGI middleware without the access log;
+* ``full``    obsgen's middleware plus the JSON access log (written to a file, as a
+              container runtime would take it from stdout);
+* ``instrumentator`` the bare app with prometheus-fastapi-instrumentator's defaults
+              (``Instrumentator().instrument(app)``: request counter, latency histograms,
+              request and response sizes);
+* ``none_again`` a second bare server process: how far two identical processes differ, i.e.
+              the resolution of the method;
+* ``starlette_exporter`` the bare app with starlette-exporter's ``PrometheusMiddleware``
+              (defaults: request counter and latency histogram by path template).
+
+The peers are the ``bench`` extra (``pip install -e '.[bench]'``); a peer that is not
+installed is left out and the report says so.
 
 Method, chosen so that a 5 µs difference stands out of the noise:
 
@@ -47,10 +57,37 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-VARIANTS: Final = ("none", "metrics", "full")
+VARIANTS: Final = ("none", "metrics", "full", "instrumentator", "starlette_exporter", "none_again")
+PEERS: Final = {
+    "instrumentator": "prometheus_fastapi_instrumentator",
+    "starlette_exporter": "starlette_exporter",
+}
 GOALS: Final = {"metrics": 1.05, "full": 1.15}
+
+
+def available_variants() -> tuple[list[str], list[str]]:
+    """(variants to run, peers left out because they are not installed)."""
+    import importlib.util
+
+    missing = [v for v, module in PEERS.items() if importlib.util.find_spec(module) is None]
+    return [v for v in VARIANTS if v not in missing], missing
+
+
+def wrap_peer(variant: str, app: Any) -> Any:
+    """The bare Starlette app instrumented by a peer library, as its README shows."""
+    if variant == "instrumentator":
+        from prometheus_fastapi_instrumentator import Instrumentator
+
+        Instrumentator().instrument(app)
+        return app
+    from starlette_exporter import PrometheusMiddleware
+
+    app.add_middleware(PrometheusMiddleware)
+    return app
+
+
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 #: Above this share of its CPU the server is near saturation and queues requests.
 MAX_SERVER_LOAD: Final = 0.6
@@ -114,7 +151,13 @@ def serve(variant: str, port: int, cpu: int | None = None) -> None:
         server=ServerSettings(host="127.0.0.1", port=port, shutdown_delay=0.0, shutdown_grace=5.0),
     )
     configure_logging(service=settings.service, environment="bench", level="info")
-    app, lifecycle = create_app(settings, registry=CollectorRegistry(), instrumentation=variant)  # type: ignore[arg-type]
+    if variant == "none_again":
+        app, lifecycle = create_app(settings, registry=CollectorRegistry(), instrumentation="none")
+    elif variant in PEERS:
+        app, lifecycle = create_app(settings, instrumentation="none")
+        app = wrap_peer(variant, app)
+    else:
+        app, lifecycle = create_app(settings, registry=CollectorRegistry(), instrumentation=variant)  # type: ignore[arg-type]
     run_server(app, lifecycle, settings.server)
 
 
@@ -136,7 +179,10 @@ class LoadWorker:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--load-worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, __file__, "--load-worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
 
     def load(self, port: int, rps: float, duration: float, mix: str, seed: int | None = None) -> int:
@@ -168,8 +214,15 @@ def load_worker() -> None:
     for line in sys.stdin:
         cmd = json.loads(line)
         summary = asyncio.run(
-            run([f"http://127.0.0.1:{cmd['port']}"], cmd["rps"], cmd["duration"], parse_mix(cmd["mix"]), 8, 10.0,
-                cmd["seed"])
+            run(
+                [f"http://127.0.0.1:{cmd['port']}"],
+                cmd["rps"],
+                cmd["duration"],
+                parse_mix(cmd["mix"]),
+                8,
+                10.0,
+                cmd["seed"],
+            )
         )
         print(json.dumps(summary), flush=True)
 
@@ -217,13 +270,16 @@ def spread(values: list[float]) -> tuple[float, float, float]:
 
 
 def report(
-    per_request: dict[str, list[float]], args: argparse.Namespace, cpus: tuple[int | None, int | None], busy: float
+    per_request: dict[str, list[float]],
+    args: argparse.Namespace,
+    cpus: tuple[int | None, int | None],
+    busy: float,
+    missing: list[str],
 ) -> str:
-    """The Markdown table (and the line above it) of one run."""
+    """The Markdown table (and the lines around it) of one run."""
+    variants = list(per_request)
     rounds = len(per_request["none"])
-    ratios = {
-        v: [a / b for a, b in zip(per_request[v], per_request["none"], strict=True)] for v in VARIANTS
-    }
+    ratios = {v: [a / b for a, b in zip(per_request[v], per_request["none"], strict=True)] for v in variants}
     pinning = (
         f"server on CPU {cpus[0]}, load generator on CPU {cpus[1]}"
         if cpus[0] is not None
@@ -231,28 +287,66 @@ def report(
     )
     lines = [
         f"{rounds} rounds x {args.duration:g} s at {args.rps:g} req/s (after {args.warmup:g} s warm-up), "
-        f"mix {args.mix}, {pinning}, server busy <= {busy:.0%} of its CPU, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+        f"mix {args.mix}, {pinning}, server busy <= {busy:.0%} of its CPU, load average "
+        f"{os.getloadavg()[0]:.2f} at the end, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         "",
-        "| variant | server CPU per request, median (min–max) | per-round ratio to bare: min / median / max | "
+        "| variant | server CPU per request, median (min–max) | per-round ratio to bare: min / **median** / max | "
         "ratio of medians | goal |",
         "|---|---|---|---|---|",
     ]
     base = statistics.median(per_request["none"])
-    for variant in VARIANTS:
+    for variant in variants:
         lo, mid, hi = spread(per_request[variant])
         cost = f"{mid:.1f} µs ({lo:.0f}–{hi:.0f})"
         if variant == "none":
-            lines.append(f"| {variant} | {cost} | 1 | 1 | |")
+            lines.append(f"| bare | {cost} | 1 | 1 | |")
             continue
         rlo, rmid, rhi = spread(ratios[variant])
-        goal = GOALS[variant]
-        verdict = "met" if rhi <= goal else ("met at the median" if rmid <= goal else "missed")
-        lines.append(
-            f"| {variant} | {cost} | {rlo:.3f}x / **{rmid:.3f}x** / {rhi:.3f}x | {mid / base:.3f}x | "
-            f"<= {goal:.2f}x: {verdict} |"
+        goal = GOALS.get(variant)
+        verdict = (
+            ""
+            if goal is None
+            else (
+                f"<= {goal:.2f}x: "
+                + ("met" if rhi <= goal else ("met at the median" if rmid <= goal else "**missed**"))
+            )
         )
+        lines.append(
+            f"| {LABELS[variant]} | {cost} | {rlo:.3f}x / **{rmid:.3f}x** / {rhi:.3f}x | {mid / base:.3f}x | {verdict} |"
+        )
+    peers = [v for v in variants if v in PEERS]
+    if peers:
+        lines += [
+            "",
+            "obsgen metrics-only against each peer, per round (obsgen's CPU per request over the peer's "
+            "in the same round; below 1 in every round = cheaper beyond the round-to-round spread):",
+            "",
+        ]
+        for peer in peers:
+            r = [a / b for a, b in zip(per_request["metrics"], per_request[peer], strict=True)]
+            lo, mid, hi = spread(r)
+            verdict = (
+                "cheaper in every round"
+                if hi < 1
+                else ("cheaper at the median" if mid < 1 else "**not cheaper**")
+            )
+            lines.append(f"- vs {LABELS[peer]}: {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x — {verdict}")
+    if missing:
+        lines += [
+            "",
+            "Not run (not installed; `pip install -e '.[bench]'`): " + ", ".join(LABELS[m] for m in missing),
+        ]
     return "\n".join(lines)
+
+
+LABELS: Final = {
+    "none": "bare",
+    "none_again": "bare again (a second bare process: the resolution of this method)",
+    "metrics": "obsgen metrics only",
+    "full": "obsgen metrics + access log",
+    "instrumentator": "prometheus-fastapi-instrumentator 8 (defaults)",
+    "starlette_exporter": "starlette-exporter 0.24 (defaults)",
+}
 
 
 def main() -> int:
@@ -267,6 +361,7 @@ def main() -> int:
     parser.add_argument("--serve", nargs=2, metavar=("VARIANT", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, default=None, help="also write the per-round costs (µs) here")
     args = parser.parse_args()
     if args.load_worker:
         load_worker()
@@ -277,13 +372,14 @@ def main() -> int:
     if args.warmup is None:
         args.warmup = min(3.0, max(1.0, args.duration))
 
+    variants, missing = available_variants()
     server_cpu, load_cpu = choose_cpus(args.server_cpu, args.load_cpu)
     pin(load_cpu)  # this process and the load generators it starts
     logs = tempfile.TemporaryDirectory(prefix="obsgen-bench-")
     servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     worker = LoadWorker()
     try:
-        for variant in VARIANTS:
+        for variant in variants:
             port = free_port()
             out = open(Path(logs.name) / f"{variant}.log", "wb")  # noqa: SIM115 - lives as long as the server
             command = [sys.executable, __file__, "--serve", variant, str(port)]
@@ -296,10 +392,11 @@ def main() -> int:
         for _, port in servers.values():
             worker.load(port, args.rps, args.warmup, args.mix, seed=0)  # imports, caches, labelled children
 
-        per_request: dict[str, list[float]] = {v: [] for v in VARIANTS}
+        per_request: dict[str, list[float]] = {v: [] for v in variants}
         busy = 0.0
         for round_ in range(args.rounds):
-            order = VARIANTS[round_ % 3 :] + VARIANTS[: round_ % 3]
+            shift = round_ % len(variants)
+            order = variants[shift:] + variants[:shift]
             for variant in order:
                 proc, port = servers[variant]
                 meter = CpuMeter(proc.pid)
@@ -313,7 +410,9 @@ def main() -> int:
                 )
         if busy > MAX_SERVER_LOAD:
             print(f"warning: a server was {busy:.0%} busy: lower --rps", file=sys.stderr)
-        print(report(per_request, args, (server_cpu, load_cpu), busy))
+        print(report(per_request, args, (server_cpu, load_cpu), busy, missing))
+        if args.json is not None:
+            args.json.write_text(json.dumps({"per_request_us": per_request, "missing": missing, "busy": busy}))
     finally:
         worker.close()
         for proc, _ in servers.values():

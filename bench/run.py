@@ -1,12 +1,14 @@
-"""Run every obsgen benchmark and record the results in BENCHMARKS.md.
+"""Run every obsgen benchmark side by side and record the results in BENCHMARKS.md.
 
-    .venv/bin/python -m bench.run              # full run (several minutes); rewrites BENCHMARKS.md
-    .venv/bin/python -m bench.run --quick      # small sizes, few iterations (< 1 min)
+    .venv/bin/python -m bench.run              # full run (about half an hour); rewrites BENCHMARKS.md
+    .venv/bin/python -m bench.run --quick      # small sizes, few iterations (about a minute)
     .venv/bin/python -m bench.run --quick --no-write   # what CI runs: print only
 
-Every figure is a ratio measured within one run: these machines are shared and noisy, so absolute
-times do not transfer.  The sections this script owns are replaced; any other section (such as
-"## Instrumentation overhead", written by its own benchmark's owner) is kept as it is.
+The three of issue 19 — generation against the C floor, rule evaluation on a real Prometheus
+against a Sloth-style rule set, instrumentation against the bare app and the peers — plus the JSON
+log line cost, alert detection time and static rule cost.  Every figure is CPU time or a ratio
+measured within one run: these machines are shared and noisy, so absolute times do not transfer.
+The sections this script owns are replaced; any other section is kept as it is.
 """
 
 from __future__ import annotations
@@ -17,30 +19,39 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import bench_alerts, bench_generate
+from bench import bench_alerts, bench_generate, bench_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 INSTRUMENT_SCRIPT = ROOT / "bench" / "bench_instrument.py"
+CHOICES = ("generate", "rules", "instrument", "logline", "alerts")
 
-SECTION_GENERATION = "## Generation scaling"
+SECTION_SUMMARY = "## Against the goals"
+SECTION_GENERATION = "## Generation"
+SECTION_RULE_EVAL = "## Rule evaluation"
 SECTION_INSTRUMENT = "## Instrumentation overhead"
 SECTION_DETECTION = "## Alert detection"
 SECTION_RULE_COST = "## Rule cost"
 SECTION_LOG_LINE = "## JSON log line cost"
 #: Sections bench.run writes, in the order it creates them (an existing file keeps its order).
-OWNED = (SECTION_GENERATION, SECTION_LOG_LINE, SECTION_DETECTION, SECTION_RULE_COST)
-#: The instrumentation section belongs to bench_instrument's owner.  bench.run only fills the part
-#: between these markers, and only when the owner has put them in the section.
-INSTRUMENT_START = "<!-- bench.run:instrument:start -->"
-INSTRUMENT_END = "<!-- bench.run:instrument:end -->"
+OWNED = (
+    SECTION_SUMMARY,
+    SECTION_GENERATION,
+    SECTION_RULE_EVAL,
+    SECTION_INSTRUMENT,
+    SECTION_LOG_LINE,
+    SECTION_DETECTION,
+    SECTION_RULE_COST,
+)
 
 
 def machine() -> dict[str, Any]:
@@ -69,16 +80,35 @@ def machine() -> dict[str, Any]:
 
 
 def run_instrument(quick: bool) -> dict[str, Any]:
-    """bench/bench_instrument.py (server CPU per request, instrumented vs bare), when it exists."""
-    if not INSTRUMENT_SCRIPT.exists():
-        return {"skipped": f"{INSTRUMENT_SCRIPT.relative_to(ROOT)} not found"}
-    args = ["--rounds", "1", "--duration", "1", "--rps", "200"] if quick else []
-    result = subprocess.run(
-        [sys.executable, str(INSTRUMENT_SCRIPT), *args], capture_output=True, text=True, cwd=ROOT, check=False
+    """bench/bench_instrument.py: server CPU per request, obsgen vs bare and vs the peers."""
+    args = (
+        ["--rounds", "1", "--duration", "1", "--rps", "200", "--warmup", "1"] if quick else ["--rounds", "16"]
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench_instrument.py failed ({result.returncode}):\n{result.stderr[-4000:]}")
-    return {"markdown": result.stdout.strip() + "\n", "args": args}
+    with tempfile.TemporaryDirectory(prefix="obsgen-bench-") as tmp:
+        raw = Path(tmp) / "instrument.json"
+        result = subprocess.run(
+            [sys.executable, str(INSTRUMENT_SCRIPT), *args, "--json", str(raw)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"bench_instrument.py failed ({result.returncode}):\n{result.stderr[-4000:]}")
+        data: dict[str, Any] = json.loads(raw.read_text())
+    command = "python bench/bench_instrument.py" + ("".join(f" {a}" for a in args) if args else "")
+    data["markdown"] = (
+        "Server CPU per request of the demo app (`obsgen.demo.app.create_app`, uvicorn) with obsgen's middleware, "
+        'bare (`instrumentation="none"`: same routes, no middleware), and the bare app instrumented by each peer '
+        "with its defaults; one server process per variant pinned to one CPU, one long-lived seeded open-loop "
+        "load generator on the other, a fixed request rate far below saturation, interleaved rounds with the "
+        "order rotating; only the server process's CPU is counted (its threads' `schedstat`). Ratios are per "
+        f"round against the bare app in the same round. Command: `{command}` (run by `bench.run`).\n\n"
+        + result.stdout.strip()
+        + "\n"
+    )
+    data["args"] = args
+    return data
 
 
 def log_line_cost(quick: bool) -> dict[str, Any]:
@@ -105,16 +135,25 @@ def log_line_cost(quick: bool) -> dict[str, Any]:
         fd = sink.fileno()
         line = {
             # The access line's own fields (see obsgen.instrument.logs).
-            "ts": "2026-01-01T00:00:00.000+00:00", "level": "info", "msg": "request", "logger": "obsgen.access",
-            "service": "bench", "env": "bench",
-            "request_id": "0123456789abcdef0123456789abcdef", "method": "GET", "route": "/predict",
-            "url": "/predict?x=1", "status": 200, "duration_ms": 12.345,
+            "ts": "2026-01-01T00:00:00.000+00:00",
+            "level": "info",
+            "msg": "request",
+            "logger": "obsgen.access",
+            "service": "bench",
+            "env": "bench",
+            "request_id": "0123456789abcdef0123456789abcdef",
+            "method": "GET",
+            "route": "/predict",
+            "url": "/predict?x=1",
+            "status": 200,
+            "duration_ms": 12.345,
         }
 
         def run_access() -> None:
             for _ in range(n):
-                access.request("0123456789abcdef0123456789abcdef", "GET", "/predict", "/predict?x=1", 200,
-                               12.345, None)
+                access.request(
+                    "0123456789abcdef0123456789abcdef", "GET", "/predict", "/predict?x=1", 200, 12.345, None
+                )
 
         def run_app() -> None:
             for _ in range(n):
@@ -130,7 +169,12 @@ def log_line_cost(quick: bool) -> dict[str, Any]:
 
         best: dict[str, float] = {}
         for _ in range(batches):
-            for name, fn in (("access", run_access), ("app", run_app), ("floor", run_floor), ("stdlib", run_stdlib)):
+            for name, fn in (
+                ("access", run_access),
+                ("app", run_app),
+                ("floor", run_floor),
+                ("stdlib", run_stdlib),
+            ):
                 start = time.perf_counter()
                 fn()
                 us = (time.perf_counter() - start) / n * 1e6
@@ -179,8 +223,10 @@ def preamble(info: dict[str, Any], quick: bool) -> str:
 def run_stamp(info: dict[str, Any], quick: bool, only: list[str]) -> str:
     """One line under each section saying when, where and how its numbers were measured."""
     load = info["loadavg"]
-    command = "python -m bench.run" + (" --quick" if quick else "") + "".join(
-        f" --only {o}" for o in only if len(only) < 4
+    command = (
+        "python -m bench.run"
+        + (" --quick" if quick else "")
+        + "".join(f" --only {o}" for o in only if len(only) < len(CHOICES))
     )
     return (
         f"_Measured {info['date']} with `{command}` on {info['nproc']} CPUs ({info['cpu_model']}), "
@@ -195,7 +241,7 @@ def split_sections(text: str) -> tuple[str, list[tuple[str, str]]]:
     return head, [(rest[i].strip(), rest[i + 1]) for i in range(0, len(rest), 2)]
 
 
-def update_benchmarks(text: str, head: str, sections: dict[str, str], instrument_md: str | None) -> str:
+def update_benchmarks(text: str, head: str, sections: dict[str, str]) -> str:
     """Replace the owned sections (and the preamble) of ``text``; keep every other section as it is."""
     _, existing = split_sections(text)
     out: list[tuple[str, str]] = []
@@ -204,10 +250,6 @@ def update_benchmarks(text: str, head: str, sections: dict[str, str], instrument
         if heading in sections:
             out.append((heading, "\n\n" + sections[heading].strip()))
             seen.add(heading)
-        elif heading == SECTION_INSTRUMENT and instrument_md and INSTRUMENT_START in body and INSTRUMENT_END in body:
-            before, _, after = body.partition(INSTRUMENT_START)
-            _, _, after = after.partition(INSTRUMENT_END)
-            out.append((heading, f"{before}{INSTRUMENT_START}\n{instrument_md.strip()}\n{INSTRUMENT_END}{after}"))
         else:
             out.append((heading, body))
     for heading in OWNED:
@@ -225,16 +267,115 @@ def _timed(label: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _ratios(per_request: dict[str, list[float]], variant: str, against: str) -> tuple[float, float, float]:
+    r = [a / b for a, b in zip(per_request[variant], per_request[against], strict=True)]
+    return min(r), statistics.median(r), max(r)
+
+
+def summary(results: dict[str, Any]) -> str:
+    """One table: every goal of issue 19 and where this run puts it (min / median / max where rounds exist)."""
+    rows: list[str] = []
+    gen = results.get("generation")
+    if gen:
+        by = {r["services"]: r for r in gen["rows"]}
+        for n, r in by.items():
+            ratio = r["ratio"]
+            goal = n == bench_generate.GOAL_SIZE
+            rows.append(
+                f"| generation at {n:,} services: pipeline CPU / C floor CPU | "
+                f"{ratio['min']:.2f}x / **{ratio['median']:.2f}x** / {ratio['max']:.2f}x | "
+                + (
+                    f"<= {bench_generate.GOAL_FLOOR_RATIO:g}x | {_met(ratio['median'] <= bench_generate.GOAL_FLOOR_RATIO)} |"
+                    if goal
+                    else "| |"
+                )
+            )
+            rows.append(
+                f"| generation at {n:,} services: `obsgen generate` peak RSS | {r['cli_rss_mib']:.0f} MiB | "
+                + (
+                    f"<= {bench_generate.GOAL_RSS_MIB:g} MiB | {_met(r['cli_rss_mib'] <= bench_generate.GOAL_RSS_MIB)} |"
+                    if goal
+                    else "| |"
+                )
+            )
+        if "linear" in gen:
+            rows.append(
+                f"| generation: CPU per service at 10,000 / at 1,000 | {gen['linear']:.2f}x | "
+                f"<= {bench_generate.GOAL_LINEAR:g}x | {_met(gen['linear'] <= bench_generate.GOAL_LINEAR)} |"
+            )
+    rules = results.get("rules")
+    if rules:
+        ratio = rules["ratio"]
+        rows.append(
+            f"| rule evaluation at {rules['services']:,} services: obsgen / Sloth, process CPU per 30 s "
+            f"(real intervals, apportioned) | **{ratio['cpu_30s']:.3f}x** | <= {bench_rules.GOAL_VS_SLOTH:g}x | "
+            f"{_met(ratio['cpu_30s'] <= bench_rules.GOAL_VS_SLOTH)} |"
+        )
+        rows.append(
+            f"| rule evaluation: obsgen / Sloth, process CPU per cycle (every group every cycle) | "
+            f"{ratio['cpu']:.3f}x | | |"
+        )
+        rows.append(
+            f"| rule evaluation: obsgen / Sloth, samples read per cycle | {ratio['samples']:.4f}x | | |"
+        )
+    inst = results.get("instrument")
+    if inst and "per_request_us" in inst:
+        per = inst["per_request_us"]
+        for variant, goal in (("metrics", 1.05), ("full", 1.15)):
+            lo, mid, hi = _ratios(per, variant, "none")
+            label = "metrics only" if variant == "metrics" else "metrics + access log"
+            rows.append(
+                f"| instrumentation, {label}: server CPU per request / bare | {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x "
+                f"| <= {goal:.2f}x | {_met(mid <= goal)}{'' if hi <= goal else ' at the median, not in every round'} |"
+            )
+        if "none_again" in per:
+            lo, mid, hi = _ratios(per, "none_again", "none")
+            rows.append(
+                f"| instrumentation: a second bare process / bare (the method's resolution) | {lo:.3f}x / "
+                f"**{mid:.3f}x** / {hi:.3f}x | | |"
+            )
+        for peer in ("instrumentator", "starlette_exporter"):
+            if peer in per:
+                lo, mid, hi = _ratios(per, "metrics", peer)
+                name = (
+                    "prometheus-fastapi-instrumentator" if peer == "instrumentator" else "starlette-exporter"
+                )
+                rows.append(
+                    f"| instrumentation, metrics only / {name} | {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x | "
+                    f"< 1 in every round | {_met(hi < 1)} |"
+                )
+    return (
+        "Each goal of issue 19 and this run's figure (min / **median** / max over rounds where there are rounds). "
+        "The sections below say how each was measured.\n\n| figure | this run | goal | |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run obsgen's benchmarks and record them in BENCHMARKS.md.")
-    parser.add_argument("--quick", action="store_true", help="small sizes and few iterations (CI; under a minute)")
-    parser.add_argument("--no-write", action="store_true", help="print the results; leave BENCHMARKS.md alone")
-    parser.add_argument("--only", action="append", choices=("generate", "alerts", "instrument", "logline"),
-                        help="run only these benchmarks (repeatable); the default runs all")
-    parser.add_argument("--output", type=Path, default=BENCHMARKS, help="file to update (default BENCHMARKS.md)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and few iterations (CI; about a minute)"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the results; leave BENCHMARKS.md alone"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=CHOICES,
+        help="run only these benchmarks (repeatable); the default runs all",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=BENCHMARKS, help="file to update (default BENCHMARKS.md)"
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results to this JSON file")
     args = parser.parse_args(argv)
-    only = set(args.only or ("generate", "alerts", "instrument", "logline"))
+    only = set(args.only or CHOICES)
 
     info = machine()
     results: dict[str, Any] = {"machine": info, "quick": args.quick}
@@ -243,36 +384,38 @@ def main(argv: list[str] | None = None) -> int:
         gen = _timed("generation", lambda: bench_generate.run(args.quick))
         results["generation"] = gen
         sections[SECTION_GENERATION] = bench_generate.markdown(gen)
+    if "rules" in only:
+        rules = _timed("rule evaluation", lambda: bench_rules.run(args.quick))
+        results["rules"] = rules
+        sections[SECTION_RULE_EVAL] = bench_rules.markdown(rules)
+    if "instrument" in only:
+        inst = _timed("instrumentation overhead", lambda: run_instrument(args.quick))
+        results["instrument"] = inst
+        sections[SECTION_INSTRUMENT] = inst["markdown"]
+    if "logline" in only:
+        line = _timed("JSON log line cost", lambda: log_line_cost(args.quick))
+        results["log_line"] = line
+        sections[SECTION_LOG_LINE] = log_line_markdown(line)
     if "alerts" in only:
         alerts = _timed("alert detection and rule cost", lambda: bench_alerts.run(args.quick))
         results["alerts"] = alerts
         sections[SECTION_DETECTION] = bench_alerts.detection_markdown(alerts)
         sections[SECTION_RULE_COST] = bench_alerts.rule_cost_markdown(alerts)
-    if "logline" in only:
-        line = _timed("JSON log line cost", lambda: log_line_cost(args.quick))
-        results["log_line"] = line
-        sections[SECTION_LOG_LINE] = log_line_markdown(line)
-    instrument_md = None
-    if "instrument" in only:
-        inst = _timed("instrumentation overhead", lambda: run_instrument(args.quick))
-        results["instrument"] = inst
-        instrument_md = inst.get("markdown")
+    if only >= {"generate", "rules", "instrument"}:
+        sections[SECTION_SUMMARY] = summary(results)
 
     stamp = run_stamp(info, args.quick, sorted(only))
     sections = {heading: f"{stamp}\n\n{body}" for heading, body in sections.items()}
     head = preamble(info, args.quick)
     print(head)
-    for heading, body in sections.items():
-        print(f"{heading}\n\n{body}")
-    if instrument_md:
-        print(f"{SECTION_INSTRUMENT} (bench/bench_instrument.py)\n\n{instrument_md}")
-    elif "instrument" in results:
-        print(f"{SECTION_INSTRUMENT}: skipped ({results['instrument'].get('skipped')})\n")
+    for heading in OWNED:
+        if heading in sections:
+            print(f"{heading}\n\n{sections[heading]}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     if not args.no_write:
         current = args.output.read_text("utf-8") if args.output.exists() else ""
-        args.output.write_text(update_benchmarks(current, head, sections, instrument_md), "utf-8")
+        args.output.write_text(update_benchmarks(current, head, sections), "utf-8")
         print(f"updated {args.output}", file=sys.stderr)
     return 0
 

@@ -16,10 +16,14 @@ from obsgen import durations
 _METRIC_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _OPS = ("=", "!=", "=~", "!~")
+#: A string with nothing to escape (the common case: names, routes, durations).
+_NOTHING_TO_ESCAPE = re.compile(r'[^\\"\x00-\x1f\x7f]*')
 
 
 def quote(value: str) -> str:
     """A PromQL double-quoted string literal holding exactly ``value``."""
+    if _NOTHING_TO_ESCAPE.fullmatch(value):
+        return f'"{value}"'
     out = ['"']
     for ch in value:
         if ch == "\\":

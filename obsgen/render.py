@@ -17,12 +17,9 @@ _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 _BREAKS = re.compile("[\n\x85\u2028\u2029]")
 #: Characters PyYAML's emitter calls special (only double quotes can hold them), by allow_unicode.
 _SPECIAL = {
-    True: re.compile("[^\n\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFEFE\uFF00-\uFFFD\U00010000-\U0010FFFE]"),
-    False: re.compile("[^\n\x20-\x7E]"),
+    True: re.compile("[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]"),
+    False: re.compile("[^\n\x20-\x7e]"),
 }
-#: Analyses of scalars already emitted: keys and label values repeat across thousands of rules.
-_ANALYSES: dict[tuple[str, bool], ScalarAnalysis] = {}
-_ANALYSES_MAX = 100_000
 
 
 class _Dumper(yaml.SafeDumper):
@@ -39,16 +36,6 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
     def analyze_scalar(self, scalar: str) -> ScalarAnalysis:
-        # A pure function of the string and allow_unicode; the emitter only reads the result.
-        key = (scalar, bool(self.allow_unicode))
-        analysis = _ANALYSES.get(key)
-        if analysis is None:
-            if len(_ANALYSES) >= _ANALYSES_MAX:
-                _ANALYSES.clear()
-            analysis = _ANALYSES[key] = self._analyze_scalar(scalar)
-        return analysis
-
-    def _analyze_scalar(self, scalar: str) -> ScalarAnalysis:
         # For a string whose only line breaks are "\n", PyYAML's analysis reduces to a few searches:
         # line breaks rule out plain styles whatever the indicators, so only these flags remain.
         if "\n" not in scalar or _OTHER_BREAKS.search(scalar):
@@ -58,8 +45,11 @@ class _Dumper(yaml.SafeDumper):
         break_space = "\n " in scalar
         trailing_space = scalar.endswith(" ")
         return ScalarAnalysis(
-            scalar=scalar, empty=False, multiline=True,
-            allow_flow_plain=False, allow_block_plain=False,
+            scalar=scalar,
+            empty=False,
+            multiline=True,
+            allow_flow_plain=False,
+            allow_block_plain=False,
             allow_single_quoted=not (break_space or space_break or special),
             allow_double_quoted=True,
             allow_block=not (trailing_space or space_break or special),
@@ -67,8 +57,12 @@ class _Dumper(yaml.SafeDumper):
 
     def write_plain(self, text: str, split: bool = True) -> None:
         # A one-line plain scalar that cannot reach best_width is written whole by PyYAML's loop too.
-        if (not text or self.encoding or _BREAKS.search(text)
-                or (split and self.column + 1 + len(text) > self.best_width)):
+        if (
+            not text
+            or self.encoding
+            or _BREAKS.search(text)
+            or (split and self.column + 1 + len(text) > self.best_width)
+        ):
             super().write_plain(text, split)
             return
         if self.root_context:
@@ -104,7 +98,7 @@ class _Dumper(yaml.SafeDumper):
         self.indention = True
 
 
-def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _str_representer(dumper: yaml.representer.SafeRepresenter, data: str) -> yaml.ScalarNode:
     # Multi-line strings (PromQL, descriptions) read best as literal blocks.
     if "\n" in data and not any(line != line.rstrip() for line in data.split("\n")):
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
@@ -114,25 +108,166 @@ def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str_representer)
 
 
+class _CDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The same representation on libyaml's C emitter (no aliases, literal blocks for multi-line text).
+
+    libyaml writes a block sequence that is a mapping value at its key's column ("indentless");
+    :func:`_reindent` moves it (and everything inside it) two columns right, as ``_Dumper`` writes it.
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_CDumper.add_representer(str, _str_representer)
+
+#: Whether PyYAML was built with libyaml (the fast path); without it every file takes the pure-Python path.
+WITH_LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
+
+_OPTIONS: dict[str, Any] = {
+    "sort_keys": False,
+    "allow_unicode": True,
+    "width": 1_000_000,
+    "default_flow_style": False,
+}
+
+#: Output the re-indent pass does not vouch for (besides non-ASCII text, which libyaml and PyYAML
+#: analyse and escape differently): an escape standing for a non-ASCII character, a complex key, and
+#: the empty key (PyYAML writes it as a complex key, libyaml as a simple one).  libyaml never writes
+#: an ASCII control character raw.  Each is gated on a substring test, far cheaper than the search.
+_ESCAPE = re.compile(r"\\[NLP_xuU]")
+_COMPLEX_KEY = re.compile(r"^ *(?:- )*(?:\?(?: |$)|'':)", re.MULTILINE)
+#: A block scalar header at the end of a line (after a key's ": " or as a sequence item).
+_LITERAL = re.compile(r"(?:^|: )\|[1-9]?[-+]?$")
+#: Keys PyYAML writes as complex keys ("? key") are 123+ characters (its length counts "!!str");
+#: libyaml's limit is 128 bytes.  Lines with a key near either limit take the pure-Python path.
+_LONG_KEY = 120
+#: A line this long means the emitter folded a scalar at the width (libyaml and PyYAML fold alike
+#: only as far as tested): such output takes the pure-Python path.
+_WIDTH: int = _OPTIONS["width"]
+_QUOTED_KEY = re.compile(r"'(?:[^']|'')*'" + r'|"(?:[^"\\]|\\.)*"')
+#: The end of a literal block whose lines are indented by N: the first non-empty line indented less.
+_BLOCK_END: dict[int, re.Pattern[str]] = {}
+_NONEMPTY_LINE = re.compile("^(?=.)", re.MULTILINE)
+
+
+class _Unverified(Exception):
+    """libyaml's output has something :func:`_reindent` cannot map to PyYAML's bytes."""
+
+
+def _block_end(indent: int) -> re.Pattern[str]:
+    pattern = _BLOCK_END.get(indent)
+    if pattern is None:
+        pattern = _BLOCK_END[indent] = re.compile("\n(?!\n|" + " " * indent + ")")
+    return pattern
+
+
+def _key_length(rest: str) -> int:
+    """The length of the mapping key ``rest`` starts with (0 if it is no key)."""
+    if rest[:1] in ("'", '"'):
+        match = _QUOTED_KEY.match(rest)
+        end = match.end() if match else 0
+    else:
+        end = rest.find(": ")
+        if end < 0:
+            end = len(rest) - 1 if rest.endswith(":") else 0
+    return end if rest[end : end + 1] == ":" else 0
+
+
+def _reindent(text: str) -> str:
+    """libyaml's block YAML with every block sequence that is a mapping value indented by two more.
+
+    Walks the structural lines (literal blocks are copied whole, shifted with their parent), keeping
+    the columns of the open "indentless" sequences: a line inside n of them moves 2n columns right.
+    Raises :class:`_Unverified` for output it cannot map exactly (checked by the property tests).
+    """
+    if (
+        not text.isascii()
+        or ("\\" in text and _ESCAPE.search(text))
+        or (("? " in text or "?\n" in text or "'':" in text) and _COMPLEX_KEY.search(text))
+    ):
+        raise _Unverified
+    out: list[str] = []
+    frames: list[int] = []  # columns of the open indentless sequences, innermost last
+    opens = False  # the previous structural line ended with "key:" (a block value follows)
+    kept = False  # the last thing written was a "|+" block (the document is "open ended")
+    pos = 0
+    end = len(text)
+    while pos < end:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            nl = end
+        line = text[pos:nl]
+        content = line.lstrip(" ")
+        if not content:
+            raise _Unverified  # an empty line outside a literal block: a multi-line quoted scalar
+        if line == "...":
+            # libyaml ends the stream with "..." once any "|+" block was written; PyYAML only when
+            # the last one ends it (and never between documents without directives).
+            if kept and nl + 1 >= end:
+                out.append("...\n")
+            pos = nl + 1
+            continue
+        column = len(line) - len(content)
+        dash = content[:2] == "- " or content == "-"
+        while frames and (column < frames[-1] or (column == frames[-1] and not dash)):
+            frames.pop()
+        if opens and dash:
+            frames.append(column)
+        shift = 2 * len(frames)
+        out.append(" " * shift + line if shift else line)
+        rest = content
+        while rest[:2] == "- ":
+            rest = rest[2:]
+        if len(rest) >= _LONG_KEY and (_key_length(rest) >= _LONG_KEY or len(line) >= _WIDTH):
+            raise _Unverified
+        opens = rest[-1:] == ":"
+        pos = nl + 1
+        if rest[-1:] in "|-+123456789" and _LITERAL.search(rest):
+            key_column = column + len(content) - len(rest)
+            indent = key_column if rest[0] == "|" else key_column + 2
+            match = _block_end(indent).search(text, nl)
+            stop = match.start() if match else end
+            block = text[nl:stop]  # "\n" + the block's lines
+            out.append(_NONEMPTY_LINE.sub(" " * shift, block) if shift else block)
+            out.append("\n")
+            pos = stop + 1
+            opens = False
+            kept = rest[-1] == "+"
+        else:
+            out.append("\n")
+            kept = False
+    return "".join(out)
+
+
+def _dump(dump: Any, data: Any, **options: Any) -> str:
+    """``data`` as obsgen's YAML: libyaml plus the re-indent pass, or PyYAML's pure-Python emitter."""
+    roots = data if dump is yaml.dump_all else [data]
+    if WITH_LIBYAML and all(isinstance(root, dict | list) for root in roots):  # a scalar root: rare, odd
+        try:
+            return _reindent(dump(data, Dumper=_CDumper, **_OPTIONS, **options))
+        except _Unverified:
+            pass
+    return str(dump(data, Dumper=_Dumper, **_OPTIONS, **options))
+
+
 def header(comment: str = "#") -> str:
     return f"{comment} {C.GENERATED_HEADER}\n"
 
 
 def to_yaml(data: Any, *, with_header: bool = True) -> bytes:
     """YAML with keys in the order the generator built them (generators build in sorted order)."""
-    body = yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
-    )
-    return ((header() if with_header else "") + body).encode("utf-8")
+    return ((header() if with_header else "") + _dump(yaml.dump, data)).encode("utf-8")
 
 
 def to_yaml_documents(documents: list[Any]) -> bytes:
     """A multi-document YAML stream (Kubernetes manifests)."""
-    body = yaml.dump_all(
-        documents, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000,
-        default_flow_style=False, explicit_start=True,
-    )
-    return (header() + body).encode("utf-8")
+    return (header() + _dump(yaml.dump_all, documents, explicit_start=True)).encode("utf-8")
+
+
+def python_yaml(data: Any) -> str:
+    """``data`` through the pure-Python emitter only: the reference the libyaml path must equal."""
+    return str(yaml.dump(data, Dumper=_Dumper, **_OPTIONS))
 
 
 def to_json(data: Any) -> bytes:

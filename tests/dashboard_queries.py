@@ -14,13 +14,14 @@ reach Prometheus unsubstituted.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from obsgen.catalog import load_catalog
-from obsgen.generate.artifacts import Artifact, Json
-from obsgen.generate.dashboards import configmaps, generate
+from obsgen.generate.artifacts import Artifact, Json, Text
+from obsgen.generate.dashboards import generate
 from obsgen.model import Catalog
 
 #: Grafana variable -> what the tests send instead.
@@ -87,10 +88,12 @@ def case_catalog(case: str) -> Catalog:
 def case_artifacts(case: str) -> Mapping[str, Artifact]:
     """What the dashboards generators (JSON and provisioning, sidecar ConfigMaps) return for one of :data:`CASES`."""
     catalog = case_catalog(case)
-    return {**generate(catalog), **configmaps.generate(catalog)}
+    return generate(catalog)
 
 
 def case_dashboards(case: str) -> dict[str, dict[str, Any]]:
     """Dashboards of one of :data:`CASES`, keyed by file path."""
-    return {path: art.data for path, art in case_artifacts(case).items()
-            if path.endswith(".json") and isinstance(art, Json)}
+    # The generator hands dashboards over as their JSON text (serialised once, shared with the ConfigMaps).
+    return {path: art.data if isinstance(art, Json) else json.loads(art.text)
+            for path, art in case_artifacts(case).items()
+            if path.endswith(".json") and isinstance(art, Json | Text)}

@@ -29,9 +29,8 @@ GENERATORS: tuple[tuple[str, frozenset[Output]], ...] = (
     ("obsgen.generate.logging.fluentd", frozenset({"logging"})),
     ("obsgen.generate.logging.loki", frozenset({"logging"})),
     ("obsgen.generate.logging.elasticsearch", frozenset({"logging"})),
+    # With the kubernetes output also the dashboards as ConfigMaps for the Grafana sidecar.
     ("obsgen.generate.dashboards", frozenset({"dashboards"})),
-    # Dashboards as ConfigMaps for the Grafana sidecar.
-    ("obsgen.generate.dashboards.configmaps", frozenset({"dashboards", "kubernetes"})),
 )
 
 

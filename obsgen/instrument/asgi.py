@@ -1,31 +1,25 @@
 """Pure ASGI middleware: RED metrics, access log, request ids and probes.
 
-Pure ASGI rather than Starlette's ``BaseHTTPMiddleware``, which costs about 4×
-server CPU per request (REFERENCE.md): this wraps ``send`` and nothing else.
+A thin adapter of :class:`obsgen.instrument.core.Observer` (shared with the WSGI
+middleware).  Pure ASGI rather than Starlette's ``BaseHTTPMiddleware``, which
+costs about 4× server CPU per request (REFERENCE.md): this wraps ``send`` and
+nothing else.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Final
 
 from prometheus_client import CollectorRegistry
 
 from obsgen import conventions as c
+from obsgen.instrument.core import Observer
 from obsgen.instrument.fluent import forwarder_from_env
 from obsgen.instrument.lifecycle import Lifecycle
-from obsgen.instrument.logs import (
-    AccessLog,
-    RequestContext,
-    configure_logging,
-    enter_request,
-    exit_request,
-    new_request_id,
-    request_id_from,
-)
+from obsgen.instrument.logs import AccessLog, configure_logging
 from obsgen.instrument.metrics import HttpMetrics, log_records_dropped
-from obsgen.instrument.probes import probe_response
+from obsgen.instrument.probes import ProbeResponse
 
 __all__ = ["ASGIApp", "InstrumentMiddleware", "instrument", "starlette_route"]
 
@@ -57,15 +51,15 @@ def starlette_route(scope: Scope, root_path_before: str) -> str:
     return path
 
 
-def _request_id(scope: Scope) -> str:
+def _given_request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == _REQUEST_ID_HEADER:
-            return request_id_from(value.decode("latin-1"))
-    return new_request_id()  # per-process random prefix + counter: no getrandom() per request
+            return str(value.decode("latin-1"))
+    return None
 
 
 class InstrumentMiddleware:
-    """Wraps an ASGI app; see :func:`instrument`."""
+    """Wraps an ASGI app; see :func:`instrument`.  What is recorded is :class:`Observer`'s."""
 
     def __init__(
         self,
@@ -78,6 +72,7 @@ class InstrumentMiddleware:
         route_resolver: RouteResolver = starlette_route,
     ) -> None:
         self.app = app
+        self.observer = Observer(metrics, lifecycle, access_log, threaded=False)
         self.metrics = metrics
         self.lifecycle = lifecycle
         self.access_log = access_log
@@ -92,19 +87,17 @@ class InstrumentMiddleware:
             else:
                 await self.app(scope, receive, send)
             return
+        observer = self.observer
         path = scope["path"]
-        if path in c.UNCOUNTED_PATHS:
-            await self._probe(path, scope, receive, send)
+        answer = observer.probe(path)
+        if answer is not None:
+            await self._probe(answer, scope, send)
             return
 
-        start = time.perf_counter()
-        request_id = _request_id(scope)
-        ctx = RequestContext(request_id, {})
-        token = enter_request(ctx)
+        request = observer.begin(_given_request_id(scope))
         root_path_before = scope.get("root_path", "")
-        lifecycle = self.lifecycle
         status = 500
-        id_header = (_REQUEST_ID_HEADER, request_id.encode("latin-1"))
+        id_header = (_REQUEST_ID_HEADER, request.request_id.encode("latin-1"))
 
         # A plain function returning send's awaitable, not a coroutine function:
         # no extra coroutine object and frame per message.
@@ -112,46 +105,36 @@ class InstrumentMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if lifecycle.draining:
-                    # Tell keep-alive clients (load balancers) to reconnect elsewhere.
+                if observer.draining:
                     message["headers"] = [*message.get("headers", ()), id_header, _CLOSE]
                 else:
                     message["headers"] = [*message.get("headers", ()), id_header]
             return send(message)
 
-        metrics = self.metrics
-        metrics.in_flight_requests += 1  # the event loop's thread only: no lock needed
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
-            # The server logs the traceback; the access line names what went wrong.
-            ctx.fields.setdefault(c.LOG_ERROR_CODE, type(exc).__name__)
+            observer.failed(request, exc)
             raise
         finally:
-            seconds = time.perf_counter() - start
-            metrics.in_flight_requests -= 1
-            method = scope["method"]
-            route = self.route_resolver(scope, root_path_before)
-            metrics.observe(method, route, status, seconds)
-            access_log = self.access_log
-            if access_log is not None:
-                query = scope.get("query_string", b"")
-                url = f"{path}?{query.decode('latin-1')}" if query else path
-                access_log.request(
-                    request_id, method, route, url, status, round(seconds * 1000, 3), ctx.fields
-                )
-            exit_request(token)
+            query = scope.get("query_string", b"")
+            observer.finish(
+                request,
+                scope["method"],
+                self.route_resolver(scope, root_path_before),
+                status,
+                path,
+                query.decode("latin-1") if query else "",
+            )
 
-    async def _probe(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
-        answer = probe_response(path, self.lifecycle, self.metrics)
-        assert answer is not None  # path is one of UNCOUNTED_PATHS
+    async def _probe(self, answer: ProbeResponse, scope: Scope, send: Send) -> None:
         status, content_type, body = answer
         headers = [
             (b"content-type", content_type.encode()),
             (b"content-length", str(len(body)).encode()),
             (b"cache-control", b"no-store"),
         ]
-        if self.lifecycle.draining:
+        if self.observer.draining:
             headers.append(_CLOSE)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""})
@@ -191,7 +174,6 @@ def instrument(
     """
     metrics = HttpMetrics(registry, buckets)
     lifecycle = lifecycle or Lifecycle()
-    lifecycle.subscribe(lambda state: metrics.set_state(state.value))
     if configure_logs:
         dropped = log_records_dropped(metrics.registry)
         sink = forwarder_from_env(service, lambda reason, n: dropped.labels(reason).inc(n))

@@ -17,7 +17,6 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any, Final
 
@@ -119,12 +118,19 @@ def request_id_from(given: str | None) -> str:
     return new_request_id()
 
 
-@dataclass(slots=True)
 class RequestContext:
-    """What the log lines of one request share."""
+    """What the log lines of one request share, and where the middleware keeps the request's start.
 
-    request_id: str
-    fields: dict[str, Any] = field(default_factory=dict)
+    ``fields`` stays None until the app sets one (most requests set none: no dict per request).
+    """
+
+    __slots__ = ("fields", "request_id", "start", "token")
+
+    def __init__(self, request_id: str, fields: dict[str, Any] | None = None, start: float = 0.0) -> None:
+        self.request_id = request_id
+        self.fields = fields
+        self.start = start
+        self.token: contextvars.Token[RequestContext | None] | None = None
 
 
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
@@ -141,7 +147,10 @@ def set_log_fields(**fields: Any) -> None:
     """
     ctx = _current.get()
     if ctx is not None:
-        ctx.fields.update(fields)
+        if ctx.fields is None:
+            ctx.fields = dict(fields)
+        else:
+            ctx.fields.update(fields)
 
 
 def current_request_id() -> str | None:

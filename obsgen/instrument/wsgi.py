@@ -1,4 +1,4 @@
-"""The WSGI variant: same metrics, access log and probes as the ASGI middleware.
+"""The WSGI variant: the same core (metrics, request ids, access line, drain) as the ASGI middleware.
 
 WSGI has no standard place for the matched route template, so the app (or a
 framework hook) puts it in ``environ[ROUTE_ENVIRON_KEY]``; in Flask::
@@ -13,15 +13,14 @@ Requests without it are counted under UNMATCHED_ROUTE, never the raw path.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
 from obsgen import conventions as c
+from obsgen.instrument.core import Observer
 from obsgen.instrument.lifecycle import Lifecycle
-from obsgen.instrument.logs import AccessLog, RequestContext, enter_request, exit_request, request_id_from
+from obsgen.instrument.logs import AccessLog
 from obsgen.instrument.metrics import HttpMetrics
-from obsgen.instrument.probes import probe_response
 
 __all__ = ["ROUTE_ENVIRON_KEY", "InstrumentWSGI"]
 
@@ -30,10 +29,26 @@ _REQUEST_ID_ENVIRON: Final = "HTTP_" + c.REQUEST_ID_HEADER.upper().replace("-", 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _REASONS: Final = {200: "OK", 503: "Service Unavailable"}
+_CLOSE: Final = ("Connection", "close")
+
+
+def _may_set_connection(environ: dict[str, Any]) -> bool:
+    """Whether the server lets the app set ``Connection`` (a hop-by-hop header).
+
+    PEP 3333 reserves hop-by-hop headers for the server, and the reference server
+    (wsgiref) asserts on them; production servers pass ``Connection: close`` on or
+    honour it by closing the connection after the response.
+    """
+    return not str(environ.get("SERVER_SOFTWARE", "")).startswith("WSGIServer/")
 
 
 class InstrumentWSGI:
-    """Wraps a WSGI app with RED metrics, the JSON access log, request ids and probes."""
+    """Wraps a WSGI app with RED metrics, the JSON access log, request ids and probes.
+
+    A thin adapter of :class:`obsgen.instrument.core.Observer`, as the ASGI middleware
+    is: the same series (``http_requests_in_flight`` included), the same access line,
+    and ``Connection: close`` on every response while the process is draining.
+    """
 
     def __init__(
         self,
@@ -44,55 +59,59 @@ class InstrumentWSGI:
         access_log: AccessLog | None = None,
     ) -> None:
         self.app = app
+        self.observer = Observer(metrics, lifecycle, access_log, threaded=True)
         self.metrics = metrics
         self.lifecycle = lifecycle
         self.access_log = access_log
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
-        if path in c.UNCOUNTED_PATHS:
-            answer = probe_response(path, self.lifecycle, self.metrics)
-            assert answer is not None
+        answer = self.observer.probe(path)
+        if answer is not None:
             status, content_type, body = answer
-            start_response(
-                f"{status} {_REASONS.get(status, '')}".strip(),
-                [("Content-Type", content_type), ("Content-Length", str(len(body)))],
-            )
-            return [body]
+            headers = [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+            ]
+            if self.observer.draining and _may_set_connection(environ):
+                headers.append(_CLOSE)
+            start_response(f"{status} {_REASONS.get(status, '')}".strip(), headers)
+            return [body if environ.get("REQUEST_METHOD") != "HEAD" else b""]
         return self._observed(environ, start_response)
 
     def _observed(self, environ: dict[str, Any], start_response: StartResponse) -> Iterator[bytes]:
-        start = time.perf_counter()
-        request_id = request_id_from(environ.get(_REQUEST_ID_ENVIRON))
-        ctx = RequestContext(request_id)
-        token = enter_request(ctx)
+        observer = self.observer
+        request = observer.begin(environ.get(_REQUEST_ID_ENVIRON))
         code = 500
 
         def observed_start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
             nonlocal code
             code = int(status[:3])
-            headers.append((c.REQUEST_ID_HEADER, request_id))
+            headers.append((c.REQUEST_ID_HEADER, request.request_id))
+            if observer.draining and _may_set_connection(environ):
+                headers.append(_CLOSE)
             return start_response(status, headers, *exc)
 
         body = None
         try:
             body = self.app(environ, observed_start_response)
             yield from body
+        except Exception as exc:
+            observer.failed(request, exc)
+            raise
         finally:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-            seconds = time.perf_counter() - start
-            method = environ.get("REQUEST_METHOD", "GET")
-            route = environ.get(ROUTE_ENVIRON_KEY) or c.UNMATCHED_ROUTE
-            self.metrics.observe(method, route, code, seconds)
-            if self.access_log is not None:
-                query = environ.get("QUERY_STRING", "")
-                url = f"{path_of(environ)}?{query}" if query else path_of(environ)
-                self.access_log.request(
-                    request_id, method, route, url, code, round(seconds * 1000, 3), ctx.fields
-                )
-            exit_request(token)
+            observer.finish(
+                request,
+                environ.get("REQUEST_METHOD", "GET"),
+                environ.get(ROUTE_ENVIRON_KEY) or c.UNMATCHED_ROUTE,
+                code,
+                path_of(environ),
+                environ.get("QUERY_STRING", ""),
+            )
 
 
 def path_of(environ: dict[str, Any]) -> str:

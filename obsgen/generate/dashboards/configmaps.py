@@ -6,13 +6,13 @@ from pathlib import PurePosixPath
 
 from obsgen import conventions as C
 from obsgen.generate.artifacts import Artifact, Yaml
-from obsgen.generate.dashboards import dashboards, provisioning
-from obsgen.model import Catalog
+from obsgen.generate.dashboards import provisioning
 
 
-def generate(catalog: Catalog) -> dict[str, Artifact]:
+def configmaps(texts: dict[str, str]) -> dict[str, Artifact]:
+    """A ConfigMap per dashboard, from the dashboards' JSON texts keyed by their paths."""
     out: dict[str, Artifact] = {}
-    for path, board in dashboards(catalog).items():
+    for path, text in texts.items():
         name = PurePosixPath(path).stem
-        out[C.dashboard_configmap_path(name)] = Yaml(provisioning.configmap(name, board))
+        out[C.dashboard_configmap_path(name)] = Yaml(provisioning.configmap(name, text))
     return out

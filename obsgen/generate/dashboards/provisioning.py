@@ -18,7 +18,6 @@ from obsgen import promql as Q
 from obsgen.generate.dashboards import links as L
 from obsgen.generate.logging import policy
 from obsgen.model import Catalog
-from obsgen.render import to_json
 
 #: Grafana's data-link variable for the matched value, escaped for provisioning files.
 VALUE = "$${__value.raw}"
@@ -139,8 +138,11 @@ def dashboard_provider() -> dict[str, Any]:
     }
 
 
-def configmap(name: str, dashboard: dict[str, Any]) -> dict[str, Any]:
-    """A ConfigMap the Grafana sidecar (label grafana_dashboard: "1") loads as a dashboard."""
+def configmap(name: str, dashboard_json: str) -> dict[str, Any]:
+    """A ConfigMap the Grafana sidecar (label grafana_dashboard: "1") loads as a dashboard.
+
+    ``dashboard_json`` is the text of ``dashboards/<name>.json`` (serialised once, by the caller).
+    """
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -154,6 +156,6 @@ def configmap(name: str, dashboard: dict[str, Any]) -> dict[str, Any]:
             },
             "annotations": {"grafana_folder": C.GRAFANA_FOLDER},
         },
-        "data": {f"{name}.json": to_json(dashboard).decode("utf-8")},
+        "data": {f"{name}.json": dashboard_json},
     }
 

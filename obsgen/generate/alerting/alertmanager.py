@@ -96,7 +96,8 @@ def config(catalog: Catalog) -> dict[str, Any]:
         "global": {"resolve_timeout": "5m"},
         "route": {
             "receiver": root,
-            "group_by": GROUP_BY,
+            # One notification per SLO and group: a failing cluster is not folded into another's page.
+            "group_by": [*GROUP_BY, *group_labels(catalog)],
             **TIMING[C.SEVERITY_PAGE],
             "routes": routes,
         },

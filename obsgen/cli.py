@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="overwrite an existing file")
     e = sub.add_parser("explain", help="what each alert of each SLO means, before it wakes anyone")
     catalog_arg(e)
+    e.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: the same as data (schema: obsgen/explain.schema.json)")
     _openslo_parsers(sub, catalog_arg)
     return p
 
@@ -135,9 +137,12 @@ def run(argv: Sequence[str]) -> int:
               f"{sum(len(s.slos) for s in catalog.services)} SLOs, {len(catalog.resources)} resources)")
         return EXIT_OK
     if args.command == "explain":
-        from obsgen.explain import explain
+        from obsgen.explain import explain, explain_json
 
-        sys.stdout.write(explain(catalog))
+        if args.format == "json":
+            sys.stdout.write(json.dumps(explain_json(catalog), indent=2, sort_keys=True) + "\n")
+        else:
+            sys.stdout.write(explain(catalog))
         return EXIT_OK
     plan = generate(catalog)
     out = Path(args.out)

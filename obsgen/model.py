@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Literal, get_args
 
 from obsgen import conventions as C
+from obsgen.policy import DEFAULT_MIN_FAILURES, BurnRateWindow
 from obsgen.sli.model import SLI, Selector, Source
 
 SLOKind = Literal["availability", "latency", "ratio"]
@@ -54,6 +55,12 @@ class Metrics:
 class Alerting:
     page: bool = True
     ticket: bool = True
+    #: Low-traffic guard: an SLO alert needs at least this many failed events in its long window
+    #: (0: no guard).
+    min_failures: int = DEFAULT_MIN_FAILURES
+    #: The catalog's own window table for this SLO, as written (not scaled to the period);
+    #: None: policy.BURN_RATE_WINDOWS scaled to slo_period.
+    windows: tuple[BurnRateWindow, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,10 @@ class SLO:
     #: Latency SLOs: good requests are faster than this.  Always a bucket boundary.
     threshold: timedelta | None = None
     description: str | None = None
+    #: The SLO's alert settings: the service's ``alerting`` with the SLO's own on top.
+    alerting: Alerting = Alerting()
+    #: The user's estimate of the SLI's group_by cardinality (series per recording), for cost reports.
+    expected_groups: int | None = None
     #: What an event and a bad event are (source, selectors and grouping resolved).  Every
     #: generator reads the SLI from here; none branches on ``kind``.
     sli: SLI = field(kw_only=True)

@@ -116,6 +116,52 @@ def targets_down_for(scrape_interval: timedelta) -> timedelta:
     return scrape_interval * TARGETS_DOWN_SCRAPES
 
 
+# --- Added for the low-traffic guard, the budget alert and per-SLO windows (issue 15) ---------
+
+#: Low-traffic guard: a burn-rate alert (and the budget alert) fires only when its long window holds
+#: at least this many failed events.  At 10 requests an hour one failure is a 1000x burn of a
+#: 99.9 % SLO; five failures in the hour are several users hit, not one unlucky request.  It costs
+#: a real outage at T requests/hour 5/T hours (30 min at 10/h, 3 min at 100/h) and nothing at all
+#: once failures arrive faster than the burn condition needs them: at 100 % errors the 14.4x pair
+#: needs 52 s, so from about 0.1 request/s (350 an hour) detection is unchanged.
+DEFAULT_MIN_FAILURES = 5
+
+#: The guard compares an estimate (recorded rates x seconds) with a whole number of events: counting
+#: more than ``min_failures - 0.5`` rounds the estimate, so float noise (4.9999...) does not decide.
+FAILURE_COUNT_ROUNDING = 0.5
+
+#: SLOErrorBudgetExhausted reads the whole SLO period of two recordings; it runs in its own group at
+#: this interval (the budget took days to spend: half an hour more changes nothing, and the read is
+#: the most expensive of all the rules of an SLO).
+BUDGET_GROUP_INTERVAL = timedelta(minutes=30)
+
+
+def budget_interval(evaluation_interval: timedelta) -> timedelta:
+    return max(BUDGET_GROUP_INTERVAL, evaluation_interval)
+
+
+def never_fires(burn_rate: float, error_budget: float) -> bool:
+    """A catalog-given pair whose burn rate needs every request (or more) to fail.
+
+    The default table is capped (MAX_ERROR_RATIO_THRESHOLD) instead; a burn rate the user wrote is
+    taken at its word, so one that no outage can reach is an error, not something to round down.
+    """
+    return burn_rate * error_budget >= 1.0
+
+
+def min_window(scrape_interval: timedelta, evaluation_interval: timedelta, period: timedelta) -> timedelta:
+    """The shortest window an alert may use: the base window every alert window is derived from."""
+    return base_window(scrape_interval, evaluation_interval, period)
+
+
+_SEVERITY_ORDER = {C.SEVERITY_PAGE: 0, C.SEVERITY_TICKET: 1}
+
+
+def window_table(period: timedelta, own: tuple[BurnRateWindow, ...] | None) -> tuple[BurnRateWindow, ...]:
+    """An SLO's window table: its own (as the catalog wrote it) or the workbook's scaled to ``period``;
+    pages first, then per severity the fastest burn first."""
+    table = own if own is not None else windows_for(period)
+    return tuple(sorted(table, key=lambda w: (_SEVERITY_ORDER[w.severity], -w.burn_rate, w.long)))
 # --- Added for catalog validation (obsgen.catalog.build) -------------------------------
 
 #: Smallest error budget an objective may leave: one bad request in a billion (99.9999999 %).

@@ -149,7 +149,9 @@ def test_rules_per_slo_stay_under_sloths_seventeen(generated: dict[str, Generate
             slo = rule.get("labels", {}).get(C.LABEL_SLO)
             if slo:
                 per_slo[slo] = per_slo.get(slo, 0) + 1
-    assert per_slo == {"availability": 11, "latency": 11}
+    # 2 base + 4 page-window ratio recordings, page + ticket burn alerts, budget exhausted: the
+    # ticket-only windows are computed inside the ticket alert (docs/alerts.md).
+    assert per_slo == {"availability": 9, "latency": 9}
 
 
 # --- Hand-written proofs ---------------------------------------------------------------

@@ -103,6 +103,12 @@ def test_tickets_are_inhibited_while_the_same_slo_pages() -> None:
     assert config["route"]["group_by"] == ["service", "slo"]
 
 
+def test_a_grouped_slo_notifies_once_per_group_and_inhibits_within_its_group() -> None:
+    config = alertmanager.config(load_catalog_file(str(TEST_CATALOGS / "sources-starlette-exporter.yaml")))
+    assert config["route"]["group_by"] == ["service", "slo", "cluster", "region"]
+    assert config["inhibit_rules"][0]["equal"] == ["service", "slo", "cluster", "region"]
+
+
 def _strict(schema: Any) -> Any:
     """additionalProperties: false on every object schema that does not preserve unknown fields;
     Go regexes made Python's."""

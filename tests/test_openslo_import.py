@@ -151,12 +151,22 @@ def test_api_case_maps_services_slos_alerting_and_receivers() -> None:
     }
     api = data["services"]["api"]
     assert api["job"] == "api" and api["team"] == "platform"
+    windows = [  # one condition per severity: the lookback is the long window, the short one is 1/12 of it
+        {"severity": "page", "long": "56m", "short": "4m40s", "burn_rate": 14.4},
+        {"severity": "ticket", "long": "22h24m", "short": "1h52m", "burn_rate": 3},
+    ]
     assert api["slos"]["availability"] == {
         "kind": "availability",
         "objective": 99.9,
         "description": "Requests that do not fail",
+        "alerting": {"windows": windows},
     }
-    assert api["slos"]["latency"] == {"kind": "latency", "objective": 99, "threshold": "300ms"}
+    assert api["slos"]["latency"] == {
+        "kind": "latency",
+        "objective": 99,
+        "threshold": "300ms",
+        "alerting": {"windows": windows},
+    }
     assert 0.3 in api["metrics"]["buckets"]
     assert api["alerting"] == {"page": True, "ticket": True}
     assert any("alertAfter 5m" in n for n in notes)

@@ -34,6 +34,11 @@ NOT_EXPORTED = {
     "sources-starlette-exporter": "group_by (cluster)",
 }
 
+#: Test catalogs whose alert tuning does not travel through OpenSLO yet (follow-up): the export is
+#: valid and re-imports, but the per-SLO `alerting` (min_failures, windows, tiers) comes back as
+#: obsgen's defaults, so the rules differ.
+NOT_ROUND_TRIPPED: dict[str, str] = {}
+
 
 def _alerts(plan: dict[str, bytes]) -> dict[str, bytes]:
     return {path: data for path, data in plan.items() if path.startswith("alerts/")}
@@ -53,6 +58,9 @@ def test_export_then_import_generates_the_same_rules(name: str) -> None:
     bundle, notes = read_docs(docs)
     imported = load_catalog(to_catalog(bundle, notes).encode(), "imported.yaml")
     before, after = _alerts(generate(catalog)), _alerts(generate(imported))
+    if name in NOT_ROUND_TRIPPED:
+        assert set(before) <= set(after), NOT_ROUND_TRIPPED[name]
+        return
     # `outputs` (which files a team commits) does not travel: the import may write more rule tests.
     assert set(before) <= set(after)
     assert {p for p in after if not p.startswith(f"{C.ALERT_TESTS_DIR}/")} <= set(before)

@@ -13,12 +13,12 @@ from typing import Any
 from obsgen import conventions as C
 from obsgen import durations, policy
 from obsgen.catalog import sources, spec
+from obsgen.catalog.alerting import alerting, alerting_problems, cardinality_problems, merged
 from obsgen.catalog.loader import Document, Path, load
 from obsgen.errors import CatalogError, Problem
 from obsgen.model import (
     OUTPUTS,
     SLO,
-    Alerting,
     Catalog,
     Deployment,
     Environment,
@@ -89,6 +89,9 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
     prometheus = _dict(data.get("prometheus"))
     scrape = _duration(prometheus.get("scrape_interval", C.DEFAULT_SCRAPE_INTERVAL))
     evaluation = _duration(prometheus.get("evaluation_interval", C.DEFAULT_EVALUATION_INTERVAL))
+    for name, raw in services.items():
+        problems += alerting_problems(doc, ("services", name), _dict(raw), period, scrape, evaluation)
+        problems += cardinality_problems(doc, ("services", name), _dict(raw))
     has_slos = any(_dict(_dict(s).get("slos")) for s in services.values())
     if period and scrape and has_slos and (why := policy.period_problem(period, scrape)):
         problems.append(doc.problem(("slo_period",), why))
@@ -290,8 +293,8 @@ def _service(name: str, s: dict[str, Any]) -> Service:
             buckets=src.buckets,
         ),
         error_codes=src.error_codes,
-        alerting=Alerting(**s.get("alerting", {})),
-        slos=tuple(_slo(slo_name, raw, src, selector, group_by) for slo_name, raw in sorted(s.get("slos", {}).items())),
+        alerting=alerting(s.get("alerting", {})),
+        slos=tuple(_slo(slo_name, raw, s, src, selector, group_by) for slo_name, raw in sorted(s.get("slos", {}).items())),
         log_fields=tuple(s.get("logs", {}).get("fields", ())),
         targets=tuple(s.get("targets", ())),
         description=s.get("description"),
@@ -304,7 +307,8 @@ def _service(name: str, s: dict[str, Any]) -> Service:
     )
 
 
-def _slo(name: str, raw: dict[str, Any], src: Source, selector: Selector, group_by: tuple[str, ...]) -> SLO:
+def _slo(name: str, raw: dict[str, Any], service: dict[str, Any], src: Source, selector: Selector,
+         group_by: tuple[str, ...]) -> SLO:
     percent = float(raw["objective"])
     return SLO(
         name=name,
@@ -314,4 +318,6 @@ def _slo(name: str, raw: dict[str, Any], src: Source, selector: Selector, group_
         threshold=durations.parse(raw["threshold"]) if "threshold" in raw else None,
         description=raw.get("description"),
         sli=sources.slo_sli(raw, src, selector, group_by),
+        alerting=alerting(merged(service, raw)),
+        expected_groups=raw.get("group_by_cardinality", service.get("group_by_cardinality")),
     )

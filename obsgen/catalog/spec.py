@@ -88,10 +88,14 @@ class Num(Spec):
     description: str = ""
     exclusive_min: float | None = None
     exclusive_max: float | None = None
+    integer: bool = False
 
     def check(self, value: Any, path: Path, doc: Document, problems: list[Problem]) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             problems.append(doc.problem(path, f"expected a number, got {type_name(value)} {value!r}"))
+            return
+        if self.integer and value != int(value):
+            problems.append(doc.problem(path, f"expected a whole number, got {value!r}"))
             return
         if self.exclusive_min is not None and value <= self.exclusive_min:
             problems.append(doc.problem(path, f"{value} must be greater than {self.exclusive_min:g}"))
@@ -99,7 +103,7 @@ class Num(Spec):
             problems.append(doc.problem(path, f"{value} must be less than {self.exclusive_max:g}"))
 
     def schema(self) -> dict[str, Any]:
-        s: dict[str, Any] = {"type": "number"}
+        s: dict[str, Any] = {"type": "integer" if self.integer else "number"}
         if self.exclusive_min is not None:
             s["exclusiveMinimum"] = self.exclusive_min
         if self.exclusive_max is not None:
@@ -305,6 +309,27 @@ TARGETS = List(
     max_items=100,
 )
 
+#: Alert tuning, per service and per SLO (an SLO's keys override its service's).
+ALERTING = Obj({
+    "page": Field(Bool(description="false: never page, tickets only")),
+    "ticket": Field(Bool(description="false: no ticket alerts (and no budget-exhausted ticket)")),
+    "min_failures": Field(Num(description="Low-traffic guard: an SLO alert fires only when its long window also "
+                                          "holds at least this many failed events; 0 turns the guard off; "
+                                          "default 5", exclusive_min=-1, exclusive_max=1e9, integer=True)),
+    "windows": Field(List(Obj({
+        "severity": Field(Str(enum=(C.SEVERITY_PAGE, C.SEVERITY_TICKET)), required=True),
+        "long": Field(_duration("Long window, e.g. 1h"), required=True),
+        "short": Field(_duration("Short window, shorter than long, e.g. 5m"), required=True),
+        "burn_rate": Field(Num(description="Burn rate both windows must exceed, e.g. 14.4",
+                               exclusive_min=0, exclusive_max=1e6), required=True),
+    }), description="The window table for these SLOs, replacing the SRE workbook's (taken as written, "
+                    "not scaled to slo_period)", min_items=1, max_items=20)),
+}, description="When SLO alerts fire")
+
+#: Cost estimates only (obsgen explain): how many label combinations group_by yields.
+GROUP_BY_CARDINALITY = Num(description="Estimated number of groups (series per SLI recording), for obsgen "
+                                       "explain's cost report; default 1", exclusive_min=0, exclusive_max=1e9,
+                           integer=True)
 #: Label names (group_by) as Prometheus allows them; names starting with __ are its own.
 LABEL_PATTERN = r"^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$"
 LABEL_HINT = "is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
@@ -325,6 +350,8 @@ SLO = Obj(
                                exclusive_min=0, exclusive_max=100), required=True),
         "threshold": Field(_duration("Latency SLOs only: a request is good when faster; must be a bucket boundary")),
         "description": Field(Str(description="Free text shown in alerts and dashboards", max_length=1024)),
+        "alerting": Field(ALERTING),
+        "group_by_cardinality": Field(GROUP_BY_CARDINALITY),
         "selector": Field(Str(description="Extra label matchers for this SLO only (per endpoint, per method): "
                                           + SELECTOR_HINT, max_length=2000)),
         "group_by": Field(_group_by("Labels this SLO is evaluated and alerted per value of (default: the "
@@ -398,10 +425,8 @@ SERVICE = Obj(
         "error_codes": Field(Str(description="Regex (RE2) on the status label for failed requests; default: the "
                                              "source's (5.., or gRPC code names for grpc)",
                                  max_length=200)),
-        "alerting": Field(Obj({
-            "page": Field(Bool(description="false: never page, tickets only")),
-            "ticket": Field(Bool(description="false: no ticket alerts")),
-        })),
+        "alerting": Field(ALERTING),
+        "group_by_cardinality": Field(GROUP_BY_CARDINALITY),
         "slos": Field(Map(SLO, description="SLO name -> SLO", max_items=50)),
         "logs": Field(Obj({
             "fields": Field(List(Str(pattern=r"^[a-z_][a-z0-9_]*$",

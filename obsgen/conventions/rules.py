@@ -9,6 +9,7 @@ from typing import Final
 
 __all__ = [
     "ALERTS_METRIC",
+    "ALERT_BUDGET_EXHAUSTED",
     "ALERT_GROUP_GONE",
     "ALERT_RULES_GLOB",
     "ALERT_SERVICE_ABSENT",
@@ -59,6 +60,8 @@ ALERT_SLO_BURN: Final = "SLOErrorBudgetBurn"
 ALERT_SERVICE_ABSENT: Final = "ServiceAbsent"
 ALERT_TARGETS_DOWN: Final = "ServiceTargetsDown"
 ALERT_GROUP_GONE: Final = "ServiceGroupGone"
+#: Ticket when an SLO period's error budget is spent.
+ALERT_BUDGET_EXHAUSTED: Final = "SLOErrorBudgetExhausted"
 
 
 def le_matcher(boundary: float) -> str:

@@ -30,33 +30,27 @@ def from_catalog(catalog: Catalog) -> str:
     services_by_team: dict[str, list[Service]] = {}
     for s in catalog.services:
         services_by_team.setdefault(s.team, []).append(s)
-    policies: dict[tuple[str, str], list[str]] = {}
+    targets: dict[str, list[str]] = {}
     for team in catalog.teams:
-        members = services_by_team.get(team.name, [])
-        if not any(s.slos for s in members):
-            continue
-        targets = _targets(team)
-        docs += [t for t in targets]
-        target_names = [t["metadata"]["name"] for t in targets]
-        for severity in (C.SEVERITY_PAGE, C.SEVERITY_TICKET):
-            if not any(getattr(s.alerting, severity) and s.slos for s in members):
-                continue
-            for w in policy.windows_for(catalog.slo_period):
-                if w.severity != severity:
-                    continue
-                name = f"{team.name}-{severity}-{_shorthand(w.long, 'burn-rate window')}"
-                docs.append(_policy(name, w, target_names))
-                policies.setdefault((team.name, severity), []).append(name)
+        if any(s.slos for s in services_by_team.get(team.name, [])):
+            found = _targets(team)
+            docs += found
+            targets[team.name] = [t["metadata"]["name"] for t in found]
+    # One AlertPolicy per team and window pair, shared by every SLO of the team that alerts with it.
+    policies: dict[tuple[str, policy.BurnRateWindow], str] = {}
+    slo_docs: list[dict[str, Any]] = []
     for s in catalog.services:
-        docs.append(_service(s, catalog))
+        slo_docs.append(_service(s, catalog))
         for slo in s.slos:
-            refs = [
-                n
-                for sev in (C.SEVERITY_PAGE, C.SEVERITY_TICKET)
-                if getattr(s.alerting, sev)
-                for n in policies.get((s.team, sev), [])
-            ]
-            docs.append(_slo(s, slo, catalog, refs))
+            refs = []
+            for w in _windows(slo, catalog):
+                key = (s.team, w)
+                if key not in policies:
+                    policies[key] = _policy_name(s.team, w, set(policies.values()))
+                    docs.append(_policy(policies[key], w, targets[s.team]))
+                refs.append(policies[key])
+            slo_docs.append(_slo(s, slo, catalog, refs))
+    docs += slo_docs
     header = (
         "# OpenSLO v1 documents exported by `obsgen export openslo` from an obsgen catalog.\n"
         "# `obsgen import openslo` reads them back; docs/openslo.md has the mapping.\n"
@@ -118,14 +112,36 @@ def _targets(team: Team) -> list[dict[str, Any]]:
     return out
 
 
+def _windows(slo: SLO, catalog: Catalog) -> list[policy.BurnRateWindow]:
+    """The window pairs the SLO alerts with: its own table, or the workbook's scaled to the period."""
+    table = (
+        slo.alerting.windows if slo.alerting.windows is not None else policy.windows_for(catalog.slo_period)
+    )
+    return [w for w in table if getattr(slo.alerting, w.severity)]
+
+
+def _policy_name(team: str, w: policy.BurnRateWindow, taken: set[str]) -> str:
+    name = f"{team}-{w.severity}-{_shorthand(w.long, 'burn-rate window')}"
+    if name in taken:
+        name += f"-{w.burn_rate:g}x-{durations.format_prometheus(w.short)}"
+    return name
+
+
+def _default_short(long: timedelta) -> timedelta:
+    return timedelta(seconds=max(1, round(long.total_seconds() / names.SHORT_WINDOW_DIVISOR)))
+
+
 def _policy(name: str, w: policy.BurnRateWindow, targets: list[str]) -> dict[str, Any]:
     long = _shorthand(w.long, "burn-rate window")
+    short = durations.format_prometheus(w.short)
+    metadata: dict[str, Any] = {"name": name}
+    if w.short != _default_short(w.long):
+        metadata["annotations"] = {names.SHORT_WINDOW: short}
     condition = {
         "kind": "AlertCondition",
-        "metadata": {"name": name},
+        "metadata": metadata,
         "spec": {
-            "description": f"{w.burn_rate:g}x burn rate over {long} (and over {long}/{names.SHORT_WINDOW_DIVISOR}, "
-            "obsgen's short window)",
+            "description": f"{w.burn_rate:g}x burn rate over {long} and over {short} (obsgen's short window)",
             "severity": w.severity,
             # OpenSLO v1 durations start at 1m; obsgen fires as soon as both windows burn.
             "condition": {
@@ -157,6 +173,9 @@ def _service(s: Service, catalog: Catalog) -> dict[str, Any]:
         names.EVALUATION_INTERVAL: durations.format_prometheus(catalog.evaluation_interval),
         names.GRAFANA_URL: catalog.grafana_url,
     }
+    annotations[names.ALERTING] = ",".join(
+        sev for sev in (C.SEVERITY_PAGE, C.SEVERITY_TICKET) if getattr(s.alerting, sev)
+    )
     if s.runbook_url:
         annotations[names.RUNBOOK_URL] = s.runbook_url
     if s.source.preset != "obsgen":
@@ -182,7 +201,10 @@ def _slo(s: Service, slo: SLO, catalog: Catalog, policies: list[str]) -> dict[st
     spec["budgetingMethod"] = "Occurrences"
     spec["objectives"] = [{"target": float(Decimal(str(slo.objective_percent)) / 100)}]
     spec["alertPolicies"] = policies
-    return _doc("SLO", name, spec)
+    doc = _doc("SLO", name, spec)
+    if slo.alerting.min_failures != policy.DEFAULT_MIN_FAILURES:
+        doc["metadata"]["annotations"] = {names.MIN_FAILURES: str(slo.alerting.min_failures)}
+    return doc
 
 
 def _ratio(s: Service, slo: SLO) -> dict[str, Any]:

@@ -54,6 +54,8 @@ class Condition:
     lookback: timedelta
     alert_after: timedelta
     at: At
+    #: obsgen's short window when the condition names one (annotation), else lookback/12.
+    short: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class SLO:
     #: None: the SLO names no alertPolicies (obsgen's default table); () : alerting explicitly off.
     policies: tuple[Policy, ...] | None
     at: At
+    #: The low-traffic guard (``obsgen.dev/min-failures``), when the SLO names one.
+    min_failures: int | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,14 @@ TARGETS: Final = "obsgen.dev/targets"
 BUCKETS: Final = "obsgen.dev/buckets"
 #: The exporter preset (services.<s>.source) whose metric and label names the queries use.
 SOURCE: Final = "obsgen.dev/source"
-SERVICE_ANNOTATIONS: Final = (RUNBOOK_URL, TARGETS, BUCKETS, SOURCE)
+#: The service-level severities (``page,ticket``): they also set the severity of target alerts.
+ALERTING: Final = "obsgen.dev/alerting"
+SERVICE_ANNOTATIONS: Final = (RUNBOOK_URL, TARGETS, BUCKETS, SOURCE, ALERTING)
+#: SLO: the low-traffic guard.  AlertCondition: a short window other than lookback/12.
+MIN_FAILURES: Final = "obsgen.dev/min-failures"
+SHORT_WINDOW: Final = "obsgen.dev/short-window"
+SLO_ANNOTATIONS: Final = (MIN_FAILURES,)
+CONDITION_ANNOTATIONS: Final = (SHORT_WINDOW,)
 CATALOG_ANNOTATIONS: Final = (SCRAPE_INTERVAL, EVALUATION_INTERVAL, GRAFANA_URL)
 
 #: ``metadata.labels.team`` on a Service names its obsgen team (default: the service's name).

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path as FilePath
 from typing import Any
 
+from obsgen import durations
 from obsgen.catalog.loader import Path, dotted
 from obsgen.errors import CatalogError, Problem
 from obsgen.openslo import load, names, schema
@@ -151,23 +152,26 @@ class _Reader:
         labels = meta.get("labels") or {}
         if isinstance(labels.get(names.TEAM_LABEL), str):
             team = labels[names.TEAM_LABEL]
-        annotations = []
+        annotations = self._annotations(d, (), (*names.SERVICE_ANNOTATIONS, *names.CATALOG_ANNOTATIONS))
+        return Service(d.name, d.data["spec"].get("description"), team, tuple(annotations), At(d, ()))
+
+    def _annotations(self, d: Doc, base: Path, known: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """The ``obsgen.dev/*`` annotations of the object at ``base`` (others are not obsgen's)."""
+        meta = _get(d.data, base).get("metadata") or {}
+        out = []
         for key, value in sorted((meta.get("annotations") or {}).items()):
+            path = (*base, "metadata", "annotations", key)
             if not key.startswith(names.ANNOTATION_PREFIX):
                 continue
-            if key not in (*names.SERVICE_ANNOTATIONS, *names.CATALOG_ANNOTATIONS):
+            if key not in known:
                 self.problems.append(
-                    d.problem(
-                        ("metadata", "annotations", key),
-                        "unknown obsgen annotation; known: "
-                        + ", ".join((*names.SERVICE_ANNOTATIONS, *names.CATALOG_ANNOTATIONS)),
-                    )
+                    d.problem(path, f"unknown obsgen annotation here; known: {', '.join(known)}")
                 )
             elif not isinstance(value, str):
-                self.problems.append(d.problem(("metadata", "annotations", key), "must be a string"))
+                self.problems.append(d.problem(path, "must be a string"))
             else:
-                annotations.append((key, value))
-        return Service(d.name, d.data["spec"].get("description"), team, tuple(annotations), At(d, ()))
+                out.append((key, value))
+        return tuple(out)
 
     # --- SLO -----------------------------------------------------------------------------
 
@@ -213,7 +217,22 @@ class _Reader:
             objective,
             policies,
             At(d, ()),
+            self._min_failures(d),
         )
+
+    def _min_failures(self, d: Doc) -> int | None:
+        value = dict(self._annotations(d, (), names.SLO_ANNOTATIONS)).get(names.MIN_FAILURES)
+        if value is None:
+            return None
+        if not value.isdigit() or int(value) > 1_000_000:
+            self.problems.append(
+                d.problem(
+                    ("metadata", "annotations", names.MIN_FAILURES),
+                    'must be a whole number of failed events (e.g. "5"; "0": no guard)',
+                )
+            )
+            return None
+        return int(value)
 
     def _period(self, d: Doc, windows: list[dict[str, Any]] | None) -> timedelta | None:
         if not windows:
@@ -498,7 +517,17 @@ class _Reader:
             ) or timedelta(0)
         if len(self.problems) > before or lookback is None or severity is None:
             return None
-        return Condition(name, severity, float(burn), lookback, after, cat)
+        short = None
+        text = dict(self._annotations(d, base, names.CONDITION_ANNOTATIONS)).get(names.SHORT_WINDOW)
+        if text is not None:
+            try:
+                short = durations.parse(text)
+            except durations.DurationError as exc:
+                self.problems.append(
+                    d.problem((*base, "metadata", "annotations", names.SHORT_WINDOW), str(exc))
+                )
+                return None
+        return Condition(name, severity, float(burn), lookback, after, cat, short)
 
     def _target(self, d: Doc, base: Path, name: str) -> Target | None:
         spec = _get(d.data, (*base, "spec"))

@@ -21,7 +21,7 @@ from obsgen import durations, policy, promql
 from obsgen.catalog import load_catalog
 from obsgen.errors import CatalogError, Problem
 from obsgen.openslo import names
-from obsgen.openslo.model import SLO, Bundle, Service, Target
+from obsgen.openslo.model import SLO, Bundle, Condition, Service, Target
 from obsgen.openslo.sli import Availability, Latency, Mapped, Ratio, SLIError, classify
 from obsgen.sli.presets import PRESETS, Preset
 
@@ -63,6 +63,11 @@ class _Emitter:
             if isinstance(value, dict):
                 self.lines.append(f"{' ' * indent}{_key(key)}:" + (" {}" if not value else ""))
                 self.mapping(value, indent + 2, comments, (*path, key))
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                self.lines.append(f"{' ' * indent}{_key(key)}:")
+                for item in value:
+                    flow = ", ".join(f"{_key(k)}: {_scalar(v)}" for k, v in item.items())
+                    self.lines.append(f"{' ' * indent}  - {{{flow}}}")
             else:
                 self.lines.append(f"{' ' * indent}{_key(key)}: {_scalar(value)}")
 
@@ -339,11 +344,14 @@ def _service(
         assert isinstance(first, Availability)
         if first.error_codes != preset.default_error_codes:
             out["error_codes"] = first.error_codes
+    per_slo: dict[str, dict[str, Any]] = {}
     if outs:
-        out["alerting"] = _alerting(svc, outs, period, notes)
+        out["alerting"], per_slo = _alerting(svc, outs, period, notes)
     slos: dict[str, Any] = {}
     for o in sorted(outs, key=lambda o: o.name):
         slos[o.name] = _slo(o, common, unit, problems)
+        if o.name in per_slo:
+            slos[o.name]["alerting"] = per_slo[o.name]
     if slos:
         out["slos"] = slos
     if names.TARGETS in annotations:
@@ -415,38 +423,66 @@ def _slo(o: _Out, common: tuple[Any, ...], unit: str, problems: list[Problem]) -
     return out
 
 
-def _alerting(svc: Service, outs: list[_Out], period: timedelta | None, notes: list[str]) -> dict[str, bool]:
-    """Severities of the service's SLOs (obsgen alerts per service with the workbook's table)."""
-    page = any(C.SEVERITY_PAGE in o.severities for o in outs)
-    ticket = any(C.SEVERITY_TICKET in o.severities for o in outs)
-    if len({o.severities for o in outs}) > 1:
-        notes.append(
-            f"Service {svc.name}: its SLOs alert with different severities; obsgen sets alerting per "
-            f"service, so all of them {'page' if page else 'do not page'} and "
-            f"{'open tickets' if ticket else 'open no tickets'}"
-        )
-    table = policy.windows_for(period or durations.parse(C.DEFAULT_SLO_PERIOD))
+def _alerting(
+    svc: Service, outs: list[_Out], period: timedelta | None, notes: list[str]
+) -> tuple[dict[str, bool], dict[str, dict[str, Any]]]:
+    """The service's ``alerting`` and each SLO's own, from the SLOs' alert conditions.
+
+    A service pages (opens tickets) when one of its SLOs does, unless ``obsgen.dev/alerting``
+    says otherwise; an SLO whose conditions are exactly obsgen's table for its severities only
+    turns severities on or off, any other set of conditions becomes its window table.
+    """
+    severities = {C.SEVERITY_PAGE: False, C.SEVERITY_TICKET: False}
     for o in outs:
-        given = {
-            (p.condition.severity, p.condition.lookback, p.condition.burn_rate) for p in o.slo.policies or ()
-        }
-        for sev in sorted({w[0] for w in given}):
-            ours = {(w.severity, w.long, w.burn_rate) for w in table if w.severity == sev}
-            if {g for g in given if g[0] == sev} != ours:
-                notes.append(
-                    f"SLO {o.slo.name}: its {sev} conditions are not obsgen's {sev} windows for this period "
-                    f"({', '.join(f'{b:g}x over {durations.format_prometheus(lw)}' for _, lw, b in sorted(ours))}); "
-                    f"it {sev}s with obsgen's windows (per-SLO window tables are not in this catalog format yet)"
-                )
+        for sev in o.severities:
+            severities[sev] = True
+    given = dict(svc.annotations).get(names.ALERTING)
+    if given is not None:
+        severities = {sev: sev in {w.strip() for w in given.split(",")} for sev in severities}
+    table = policy.windows_for(period or durations.parse(C.DEFAULT_SLO_PERIOD))
+    per_slo: dict[str, dict[str, Any]] = {}
+    for o in outs:
+        own: dict[str, Any] = {}
+        if o.slo.policies is not None:
+            windows = sorted({_window(p.condition) for p in o.slo.policies}, key=_window_order)
+            default = sorted({w for w in table if w.severity in o.severities}, key=_window_order)
+            if windows != default:
+                own["windows"] = [
+                    {
+                        "severity": w.severity,
+                        "long": durations.format_prometheus(w.long),
+                        "short": durations.format_prometheus(w.short),
+                        "burn_rate": w.burn_rate,
+                    }
+                    for w in windows
+                ]
+            for sev in (C.SEVERITY_PAGE, C.SEVERITY_TICKET):
+                if (sev in o.severities) != severities[sev]:
+                    own[sev] = sev in o.severities
+        if o.slo.min_failures is not None:
+            own["min_failures"] = o.slo.min_failures
+        if own:
+            per_slo[o.name] = own
         for p in o.slo.policies or ():
             c = p.condition
             if c.alert_after > timedelta(minutes=1):  # 1m: the shortest the schema allows; read as "at once"
                 notes.append(
-                    f"AlertCondition {c.name}: alertAfter "
-                    f"{durations.format_prometheus(c.alert_after)} is not mapped: the short window "
-                    f"(1/{names.SHORT_WINDOW_DIVISOR} of the lookback) confirms a burn instead"
+                    f"AlertCondition {c.name}: alertAfter {durations.format_prometheus(c.alert_after)} is not "
+                    "mapped: the short window confirms a burn instead"
                 )
-    return {"page": page, "ticket": ticket}
+    return severities, per_slo
+
+
+def _window(c: Condition) -> policy.BurnRateWindow:
+    """An OpenSLO condition as a window pair: the short window is 1/12 of the lookback unless named."""
+    short = c.short or timedelta(
+        seconds=max(1, round(c.lookback.total_seconds() / names.SHORT_WINDOW_DIVISOR))
+    )
+    return policy.BurnRateWindow(c.severity, c.lookback, short, c.burn_rate)
+
+
+def _window_order(w: policy.BurnRateWindow) -> tuple[int, timedelta, timedelta, float]:
+    return (0 if w.severity == C.SEVERITY_PAGE else 1, w.long, w.short, w.burn_rate)
 
 
 def _receivers(team: dict[str, str], svc: Service, outs: list[_Out], problems: list[Problem]) -> None:

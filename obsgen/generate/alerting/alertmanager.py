@@ -59,6 +59,12 @@ def _receiver(team: Team, severity: str) -> dict[str, Any]:
     return receiver
 
 
+def group_labels(catalog: Catalog) -> list[str]:
+    """Every group_by label of the catalog: alerts of one SLO differ by them (cluster="c1" vs "c2")."""
+    return sorted({label for s in catalog.services for label in (*s.group_by, *(x for slo in s.slos
+                                                                               for x in slo.sli.group_by))})
+
+
 def config(catalog: Catalog) -> dict[str, Any]:
     teams = sorted(catalog.teams, key=lambda t: t.name)
     demo_webhook = catalog.deployment.demo_webhook_url
@@ -90,15 +96,17 @@ def config(catalog: Catalog) -> dict[str, Any]:
         "global": {"resolve_timeout": "5m"},
         "route": {
             "receiver": root,
-            "group_by": GROUP_BY,
+            # One notification per SLO and group: a failing cluster is not folded into another's page.
+            "group_by": [*GROUP_BY, *group_labels(catalog)],
             **TIMING[C.SEVERITY_PAGE],
             "routes": routes,
         },
         "inhibit_rules": [{
-            # While an SLO pages, its ticket is noise: same service, same SLO.
+            # While an SLO pages, its tickets (burn rate, budget exhausted) are noise: same service,
+            # same SLO, same group (a label absent on both alerts counts as equal).
             "source_matchers": _matchers(**{C.LABEL_SEVERITY: C.SEVERITY_PAGE}),
             "target_matchers": _matchers(**{C.LABEL_SEVERITY: C.SEVERITY_TICKET}),
-            "equal": GROUP_BY,
+            "equal": [*GROUP_BY, *group_labels(catalog)],
         }],
         "receivers": receivers,
     }

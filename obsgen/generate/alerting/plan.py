@@ -42,15 +42,25 @@ class Pair:
         """Share of the period's error budget spent in the long window when the alert fires."""
         return self.effective_burn_rate * (self.long / self.period)
 
-    def time_to_detect(self, error_ratio: float) -> timedelta | None:
+    def time_to_detect(
+        self, error_ratio: float, requests_per_second: float | None = None, min_failures: int = 0
+    ) -> timedelta | None:
         """Time from the start of ``error_ratio`` errors to firing, after a clean long window.
 
         window x threshold / error_ratio (SRE workbook); None when it never fires.  The short
-        window is always the faster of the two, so the long one decides.
+        window is always the faster of the two, so the long one decides.  With a traffic rate and
+        the low-traffic guard, also the time until the long window holds ``min_failures`` failed
+        events (min_failures / (rate x error_ratio)); never when it cannot hold that many.
         """
         if error_ratio <= self.threshold * (1 + 1e-9):  # float noise: 1 - 0.9 is 0.0999...98
             return None
-        return self.long * (self.threshold / error_ratio)
+        burn = self.long * (self.threshold / error_ratio)
+        if requests_per_second is None or min_failures <= 0:
+            return burn
+        failures_per_second = requests_per_second * error_ratio
+        if failures_per_second * self.long.total_seconds() < min_failures:
+            return None
+        return max(burn, timedelta(seconds=min_failures / failures_per_second))
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,10 @@ class SloPlan:
     slo: SLO
     team: str
     pairs: tuple[Pair, ...]
+    #: Low-traffic guard (0: none).
+    min_failures: int = 0
+    #: The SLO period's budget-exhausted ticket (on with the ticket tier).
+    budget_alert: bool = False
 
     def severity_pairs(self, severity: str) -> tuple[Pair, ...]:
         return tuple(p for p in self.pairs if p.severity == severity)
@@ -67,9 +81,29 @@ class SloPlan:
     def severities(self) -> tuple[str, ...]:
         return tuple(s for s in (C.SEVERITY_PAGE, C.SEVERITY_TICKET) if self.severity_pairs(s))
 
-    def time_to_detect(self, severity: str, error_ratio: float) -> timedelta | None:
-        times = [t for p in self.severity_pairs(severity) if (t := p.time_to_detect(error_ratio)) is not None]
+    def time_to_detect(
+        self, severity: str, error_ratio: float, requests_per_second: float | None = None
+    ) -> timedelta | None:
+        """The first pair of ``severity`` to fire; with a traffic rate, the low-traffic guard counts."""
+        times = [
+            t for p in self.severity_pairs(severity)
+            if (t := p.time_to_detect(error_ratio, requests_per_second, self.min_failures)) is not None
+        ]
         return min(times) if times else None
+
+    @property
+    def recorded_windows(self) -> tuple[timedelta, ...]:
+        """Windows with an error-ratio recording: those the page alert reads, every evaluation.
+
+        Windows only the ticket alert reads are computed inside it (same samples, same group
+        interval, one rule less each: nothing else reads them).
+        """
+        return tuple(sorted({x for p in self.severity_pairs(C.SEVERITY_PAGE) for x in (p.long, p.short)}))
+
+    @property
+    def windows(self) -> tuple[timedelta, ...]:
+        """Every window an alert of this SLO reads."""
+        return tuple(sorted({x for p in self.pairs for x in (p.long, p.short)}))
 
 
 def windows(catalog: Catalog) -> tuple[policy.BurnRateWindow, ...]:
@@ -80,10 +114,15 @@ def base_window(catalog: Catalog) -> timedelta:
     return policy.base_window(catalog.scrape_interval, catalog.evaluation_interval, catalog.slo_period)
 
 
+def slo_windows(catalog: Catalog, slo: SLO) -> tuple[policy.BurnRateWindow, ...]:
+    """The SLO's window table (policy.window_table)."""
+    return policy.window_table(catalog.slo_period, slo.alerting.windows)
+
+
 def slo_plan(catalog: Catalog, service: Service, slo: SLO) -> SloPlan:
     wanted = {
-        C.SEVERITY_PAGE: service.alerting.page,
-        C.SEVERITY_TICKET: service.alerting.ticket,
+        C.SEVERITY_PAGE: slo.alerting.page,
+        C.SEVERITY_TICKET: slo.alerting.ticket,
     }
     pairs = tuple(
         Pair(
@@ -95,31 +134,24 @@ def slo_plan(catalog: Catalog, service: Service, slo: SLO) -> SloPlan:
             error_budget=slo.error_budget,
             period=catalog.slo_period,
         )
-        for w in windows(catalog)
+        for w in slo_windows(catalog, slo)
         if wanted[w.severity]
     )
-    return SloPlan(service, slo, service.team, pairs)
+    # An error budget of (almost) every request can never be exceeded: no budget alert then.
+    budget_alert = slo.alerting.ticket and slo.error_budget < 1 - 1e-9
+    return SloPlan(service, slo, service.team, pairs, slo.alerting.min_failures, budget_alert)
 
 
 def slo_plans(catalog: Catalog, service: Service) -> tuple[SloPlan, ...]:
     return tuple(slo_plan(catalog, service, slo) for slo in service.slos)
 
 
-def fast_windows(catalog: Catalog) -> tuple[timedelta, ...]:
-    """Windows the page alerts read (evaluated every evaluation_interval)."""
-    ws = {x for w in windows(catalog) if w.severity == C.SEVERITY_PAGE for x in (w.long, w.short)}
-    return tuple(sorted(ws))
-
-
-def slow_windows(catalog: Catalog) -> tuple[timedelta, ...]:
-    """Windows only the ticket alerts read (evaluated every policy.SLOW_GROUP_INTERVAL)."""
-    fast = set(fast_windows(catalog))
-    ws = {x for w in windows(catalog) if w.severity == C.SEVERITY_TICKET for x in (w.long, w.short)} - fast
-    return tuple(sorted(ws))
-
-
 def slow_interval(catalog: Catalog) -> timedelta:
     return max(policy.SLOW_GROUP_INTERVAL, catalog.evaluation_interval)
+
+
+def budget_interval(catalog: Catalog) -> timedelta:
+    return policy.budget_interval(catalog.evaluation_interval)
 
 
 def window_name(window: timedelta) -> str:

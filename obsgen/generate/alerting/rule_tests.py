@@ -25,10 +25,8 @@ from obsgen.generate.alerting.documents import InputSeries, PromqlExprTest, Rule
 from obsgen.generate.alerting.plan import (
     SloPlan,
     base_window,
-    fast_windows,
     human,
     slo_plans,
-    slow_windows,
     window_name,
 )
 from obsgen.generate.alerting.rules import group_gone_expr, rule_groups, targets_severity
@@ -51,6 +49,14 @@ BEFORE_GONE = timedelta(minutes=15)
 CLIENT_ERROR_SHARE = 0.1
 #: Instance label of the synthetic series when the catalog lists no targets.
 TEST_INSTANCE = "test:8000"
+#: Low traffic for the guard's scenarios: 10 requests an hour (one every 6 minutes), counted in
+#: whole requests as a real counter is.
+LOW_RPS = 10 / 3600
+LOW_WARMUP = timedelta(hours=1)
+LOW_AFTER = timedelta(hours=2)
+#: Clean traffic before the budget scenario's errors start, and the longest its crossing may take.
+BUDGET_CLEAN = timedelta(hours=1)
+BUDGET_MAX_CROSSING = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,9 @@ def unit_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
             slow = slow_burn_test(catalog, p)
             if slow is not None:
                 tests.append(slow)
+        tests += low_traffic_tests(catalog, p)
+        if p.budget_alert and (budget := budget_test(catalog, p)) is not None:
+            tests.append(budget)
     tests += silent_tests(catalog, service)
     if targets_severity(service) is not None and service.up_job is not None:
         tests += disappearance_tests(catalog, service)
@@ -116,7 +125,7 @@ def _samples(phase: Phase, scrape: timedelta) -> int:
     return max(1, round(phase.duration / scrape))
 
 
-def _values(phases: list[Phase], scrape: timedelta, per_scrape: Any) -> str:
+def _fractional_values(phases: list[Phase], scrape: timedelta, per_scrape: Any) -> str:
     """Expanding notation for a counter whose increment per scrape is ``per_scrape(phase)``."""
     parts: list[str] = []
     value = 0.0
@@ -136,6 +145,29 @@ def _values(phases: list[Phase], scrape: timedelta, per_scrape: Any) -> str:
             value += inc
         parts.append(f"{Q.number(value)}+{Q.number(inc)}x{n - 1}")
         value += inc * (n - 1)
+    return " ".join(parts)
+
+
+def _whole_values(phases: list[Phase], scrape: timedelta, per_scrape: Any) -> str:
+    """Like _values, but the counter counts whole events, as a real one does: at 10 requests an hour
+    it steps by 1 every 6 minutes instead of growing by 0.04 every scrape."""
+    values: list[int] = []
+    cumulative = 0.0
+    for i, phase in enumerate(phases):
+        assert phase.present, "whole-event counters do not model disappearing series"
+        inc = float(per_scrape(phase))
+        for j in range(_samples(phase, scrape)):
+            if i > 0 or j > 0:
+                cumulative += inc
+            values.append(math.floor(cumulative + 1e-6))
+    parts: list[str] = []
+    k = 0
+    while k < len(values):
+        m = k
+        while m + 1 < len(values) and values[m + 1] == values[k]:
+            m += 1
+        parts.append(f"{values[k]}x{m - k}" if m > k else str(values[k]))
+        k = m + 1
     return " ".join(parts)
 
 
@@ -182,14 +214,17 @@ def up_series(
 
 
 def sli_series(
-    catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase], group: Labels | None = None
+    catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase], group: Labels | None = None,
+    whole: bool = False,
 ) -> list[InputSeries]:
     """The series the service's exporter writes, in its real shape, with the traffic of each phase.
 
     Per scrape: failed requests at the phase's error ratio (slow, with an error code), client errors
     (CLIENT_ERROR_SHARE of the rest, never an SLO error) and fast successes.  Series two SLOs share
-    (a histogram's ``_count`` used as the request counter) are written once.
+    (a histogram's ``_count`` used as the request counter) are written once.  ``whole``: counters
+    count whole events, as a real one does at low traffic.
     """
+    _values = _whole_values if whole else _fractional_values
     scrape = catalog.scrape_interval
     s = scrape.total_seconds()
     instance = _instances(service)[0]
@@ -251,11 +286,12 @@ def _ceil(value: timedelta, step: timedelta) -> timedelta:
 # --- Scenarios ------------------------------------------------------------------------------
 
 
-def detection_bound(catalog: Catalog, p: SloPlan, severity: str, error_ratio: float) -> timedelta | None:
+def detection_bound(catalog: Catalog, p: SloPlan, severity: str, error_ratio: float,
+                    requests_per_second: float | None = None) -> timedelta | None:
     """Latest time an alert may take to fire: the plan's time to detect, plus one base window
     (the recordings average rates over it: up to half a window of lag, a full one while the
     first errors ramp it up), one scrape and two evaluations."""
-    ttd = p.time_to_detect(severity, error_ratio)
+    ttd = p.time_to_detect(severity, error_ratio, requests_per_second)
     if ttd is None:
         return None
     slack = base_window(catalog) + catalog.scrape_interval + 2 * catalog.evaluation_interval
@@ -335,7 +371,7 @@ def silent_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
         checks = [never(_alerts(service=service.name), end, catalog)]
         if service.slos:
             # NaN (and Inf) times 0 is NaN, which differs from 0; one NaN makes the sum NaN.
-            for window in sorted({*fast_windows(catalog), *slow_windows(catalog)}):
+            for window in sorted({w for p in slo_plans(catalog, service) for w in p.recorded_windows}):
                 record = Q.selector(C.sli_error_ratio_record(window_name(window)), Q.eq(C.LABEL_SERVICE, service.name))
                 checks.append(silent(f"sum_over_time({record}[{durations.format_prometheus(end)}]) * 0 != 0", end))
         tests.append(_test(f"{service.name}: {name}", catalog, series, checks))
@@ -406,3 +442,116 @@ def group_gone_test(catalog: Catalog, service: Service) -> RuleTest:
          never(_alerts(**mine, **dict(other)), end, catalog),
          never(_alerts(alertname=C.ALERT_SERVICE_ABSENT, service=service.name), end, catalog),
          silent(_alerts(**mine), end)])
+
+
+# --- Low traffic and the budget (issue 15) ------------------------------------------------------
+
+
+def _slo_alerts(p: SloPlan, **labels: str) -> str:
+    return _alerts(**{C.LABEL_SERVICE: p.service.name, C.LABEL_SLO: p.slo.name, **labels})
+
+
+def event_weights(catalog: Catalog) -> tuple[float, float]:
+    """Lowest and highest count one failed event can add to the guard's estimate.
+
+    A failure is an increase between two scrapes; the base-window rate() sees it while both samples
+    are in its window, for (base window - scrape interval), extrapolated to the whole window
+    (x base / (base - scrape)).  Sampled every evaluation, that is floor or ceil of
+    (base - scrape) / evaluation samples of 1 / (base - scrape) each, times the evaluation step:
+    2/3 or 4/3 at 15 s scrape, 30 s evaluation, 1 m base.  On average exactly 1.  (A counter's very
+    first increase from 0 is not extrapolated backwards and counts at most half as much again.)
+    """
+    visible = (base_window(catalog) - catalog.scrape_interval).total_seconds()
+    step = catalog.evaluation_interval.total_seconds()
+    low = math.floor(visible / step) * step / visible
+    high = math.ceil(visible / step) * step / visible
+    return low, high
+
+
+def low_traffic_tests(catalog: Catalog, p: SloPlan) -> list[RuleTest]:
+    """At 10 requests an hour: one failure raises nothing; a sustained outage still alerts.
+
+    Skipped when the guard is off (or below 3 failures: one failure can count up to twice), and the
+    outage test when one failure can count as nothing (an evaluation interval longer than the base
+    window's span of samples: then only the average is exact, not a bound).
+    """
+    if not p.severities or p.min_failures < 3:
+        return []
+    low, high = event_weights(catalog)
+    one = [Phase(LOW_WARMUP, rps=LOW_RPS), Phase(timedelta(seconds=1 / LOW_RPS), rps=LOW_RPS, error_ratio=1.0),
+           Phase(LOW_AFTER, rps=LOW_RPS)]
+    end = sum((ph.duration for ph in one), timedelta(0))
+    series = up_series(catalog, p.service, one) + sli_series(catalog, p.service, (p.slo,), one, whole=True)
+    checks = [never(_slo_alerts(p), end, catalog)]
+    page = p.severity_pairs(p.severities[0])[0]
+    ratio = 1 / (LOW_RPS * page.long.total_seconds())
+    if page.long in p.recorded_windows and ratio > page.threshold * 1.2:
+        # Without the guard it would fire: the long window's error ratio is far above the threshold.
+        record = Q.selector(C.sli_error_ratio_record(window_name(page.long)), Q.eq(C.LABEL_SERVICE, p.service.name),
+                            Q.eq(C.LABEL_SLO, p.slo.name))
+        step = durations.format_prometheus(catalog.evaluation_interval)
+        checks.append(fires(f"max_over_time(({record})[{durations.format_prometheus(end)}:{step}]) > "
+                            f"{Q.number(page.threshold)}", end))
+    tests = [_test(f"{p.service.name}/{p.slo.name}: one failed request at 10 requests/hour raises no alert "
+                   f"(low-traffic guard: {p.min_failures} failures)", catalog, series, checks)]
+    if low <= 0:
+        return tests
+    severity = p.severities[0]
+    interval = timedelta(seconds=1 / LOW_RPS)
+    # Worst case: every failure counts as little as it can, and the first half of that again.
+    needed = math.ceil((p.min_failures - 0.5) / low) + 1
+    ttd = p.time_to_detect(severity, 1.0)
+    assert ttd is not None
+    slack = base_window(catalog) + catalog.scrape_interval + 2 * catalog.evaluation_interval
+    bound = _ceil(max(ttd, interval * needed) + slack, catalog.evaluation_interval)
+    longest = max(pair.long for pair in p.severity_pairs(severity))
+    if interval * needed > longest:
+        return tests  # this window table can never hold that many failures at 10 requests/hour
+    quiet = interval * math.floor((p.min_failures - 0.5) / high)
+    outage = [Phase(LOW_WARMUP, rps=LOW_RPS), Phase(bound + catalog.evaluation_interval, rps=LOW_RPS, error_ratio=1.0)]
+    series = up_series(catalog, p.service, outage) + sli_series(catalog, p.service, (p.slo,), outage, whole=True)
+    mine = {C.LABEL_ALERTNAME: C.ALERT_SLO_BURN}
+    checks = [
+        never(_slo_alerts(p, **mine), LOW_WARMUP + quiet, catalog),
+        fires(_slo_alerts(p, **mine, severity=severity), LOW_WARMUP + bound),
+    ]
+    verb = "pages" if severity == C.SEVERITY_PAGE else "opens a ticket"
+    return [*tests, _test(
+        f"{p.service.name}/{p.slo.name}: a total outage at 10 requests/hour {verb} within {human(bound)}, "
+        f"not before {human(quiet)} (the guard's {p.min_failures} failures)", catalog, series, checks)]
+
+
+def budget_error_ratio(p: SloPlan) -> float:
+    """An error ratio above the budget, with room below 100 %."""
+    budget = p.slo.error_budget
+    return min(2 * budget, (1 + budget) / 2)
+
+
+def budget_test(catalog: Catalog, p: SloPlan) -> RuleTest | None:
+    """Clean traffic, then errors at ``budget_error_ratio``: the period's failed / all requests
+    crosses the budget at BUDGET_CLEAN x budget / (ratio - budget) into the errors (sooner for an SLI
+    that leaves client errors out).  The ticket must not fire a margin before the earliest crossing
+    (the cumulative ratio then is clearly below the budget) and must fire a margin after.  None for objectives under 25 %: the crossing would take over 6 hours."""
+    budget = p.slo.error_budget
+    ratio = budget_error_ratio(p)
+    if ratio - budget <= 0 or budget / (ratio - budget) > BUDGET_MAX_CROSSING / BUDGET_CLEAN:
+        return None
+    crossing = BUDGET_CLEAN * (budget / (ratio - budget))
+    # An SLI that does not count client errors (a status matcher) sees a higher error ratio: up to
+    # ratio / (ratio + (1 - ratio) x (1 - CLIENT_ERROR_SHARE)), crossing sooner.
+    seen = ratio / (ratio + (1 - ratio) * (1 - CLIENT_ERROR_SHARE))
+    earliest = BUDGET_CLEAN * (budget / (seen - budget))
+    margin = _ceil(max(crossing * 0.15, timedelta(minutes=5)), catalog.evaluation_interval)
+    at = _ceil(BUDGET_CLEAN + crossing, catalog.evaluation_interval)
+    before = _ceil(BUDGET_CLEAN + earliest, catalog.evaluation_interval) - margin
+    phases = [Phase(BUDGET_CLEAN), Phase(at - BUDGET_CLEAN + margin + catalog.evaluation_interval, error_ratio=ratio)]
+    series = up_series(catalog, p.service, phases) + sli_series(catalog, p.service, (p.slo,), phases)
+    mine = {C.LABEL_ALERTNAME: C.ALERT_BUDGET_EXHAUSTED}
+    checks = [
+        never(_slo_alerts(p, **mine), before, catalog),
+        fires(_slo_alerts(p, **mine, severity=C.SEVERITY_TICKET), at + margin),
+    ]
+    return _test(
+        f"{p.service.name}/{p.slo.name}: the budget-exhausted ticket fires once the period's errors exceed the "
+        f"budget ({human(at)} in, errors at {ratio:.3g} after {human(BUDGET_CLEAN)} clean), silent until "
+        f"{human(before)}", catalog, series, checks)

@@ -4,14 +4,17 @@ Per SLO (see docs/alerts.md for why each exists):
 
 * two recordings read raw counters, over the base window only (``slo:sli_errors:rate1m``,
   ``slo:sli_requests:rate1m``), numerator and denominator aggregated separately;
-* one error-ratio recording per alert window, derived from those with ``avg_over_time`` (the mean
-  of evenly sampled rates over a window is the rate over that window), guarded so that no traffic
-  gives no sample instead of NaN;
-* one page and one ticket alert, each the OR of two (long AND short window) conditions.
+* one error-ratio recording per window the page alert reads, derived from those with
+  ``avg_over_time`` (the mean of evenly sampled rates over a window is the rate over that window),
+  guarded so that no traffic gives no sample instead of NaN;
+* one page and one ticket alert, each the OR of (long AND short window AND enough failed events
+  in the long window: the low-traffic guard) conditions; windows only the ticket reads are
+  computed inside it, in a slower group;
+* one budget-exhausted ticket over the whole SLO period, from summed events, in the slowest group.
 
-Windows only tickets read live in a slower group.  Per service, two page alerts catch what burn
-rates cannot see: every target down, and the job gone from service discovery; with ``group_by``, a
-third: one group (a cluster) gone from service discovery while others remain.
+Per service, two page alerts catch what burn rates cannot see: every target down, and the job gone
+from service discovery; with ``group_by``, a third: one group (a cluster) gone from service
+discovery while others remain.
 """
 
 from __future__ import annotations
@@ -27,12 +30,11 @@ from obsgen.generate.alerting.plan import (
     Pair,
     SloPlan,
     base_window,
-    fast_windows,
+    budget_interval,
     human,
     percent,
     slo_plans,
     slow_interval,
-    slow_windows,
     window_name,
 )
 from obsgen.generate.artifacts import Artifact, Yaml
@@ -55,22 +57,25 @@ def rule_groups(catalog: Catalog, service: Service) -> list[RuleGroup]:
     plans = slo_plans(catalog, service)
     fast: list[Rule] = []
     slow: list[Rule] = []
+    budget: list[Rule] = []
     for p in plans:
         fast += base_recordings(catalog, p)
     for p in plans:
-        fast += [ratio_recording(catalog, p, w) for w in fast_windows(catalog)]
-    for p in plans:
-        slow += [ratio_recording(catalog, p, w) for w in slow_windows(catalog)]
+        fast += [ratio_recording(catalog, p, w) for w in p.recorded_windows]
     for p in plans:
         if p.severity_pairs(C.SEVERITY_PAGE):
             fast.append(burn_alert(catalog, p, C.SEVERITY_PAGE))
         if p.severity_pairs(C.SEVERITY_TICKET):
             slow.append(burn_alert(catalog, p, C.SEVERITY_TICKET))
+        if p.budget_alert:
+            budget.append(budget_alert(catalog, p))
     groups: list[RuleGroup] = []
     if fast:
         groups.append(_group(C.slo_rule_group(service.name, "fast"), catalog.evaluation_interval, fast))
     if slow:
         groups.append(_group(C.slo_rule_group(service.name, "slow"), slow_interval(catalog), slow))
+    if budget:
+        groups.append(_group(C.slo_rule_group(service.name, "budget"), budget_interval(catalog), budget))
     targets = target_alerts(catalog, service)
     if targets:
         groups.append(_group(C.targets_rule_group(service.name), catalog.evaluation_interval, targets))
@@ -103,10 +108,17 @@ def base_recordings(catalog: Catalog, p: SloPlan) -> list[RecordingRule]:
     ]
 
 
+def _base_errors(catalog: Catalog, p: SloPlan) -> str:
+    return Q.selector(C.sli_errors_record(window_name(base_window(catalog))), *_slo_matchers(p))
+
+
+def _base_requests(catalog: Catalog, p: SloPlan) -> str:
+    return Q.selector(C.sli_requests_record(window_name(base_window(catalog))), *_slo_matchers(p))
+
+
 def ratio_expr(catalog: Catalog, p: SloPlan, window: timedelta) -> str:
-    base = window_name(base_window(catalog))
-    errors = Q.selector(C.sli_errors_record(base), *_slo_matchers(p))
-    requests = Q.selector(C.sli_requests_record(base), *_slo_matchers(p))
+    errors = _base_errors(catalog, p)
+    requests = _base_requests(catalog, p)
     # `> 0` drops windows without traffic: no sample instead of 0/0 = NaN.
     return f"avg_over_time({errors}{Q.window(window)})\n/\n(avg_over_time({requests}{Q.window(window)}) > 0)"
 
@@ -122,23 +134,73 @@ def ratio_recording(catalog: Catalog, p: SloPlan, window: timedelta) -> Recordin
 # --- Alerts ----------------------------------------------------------------------------
 
 
-def _ratio(p: SloPlan, window: timedelta) -> str:
-    return Q.selector(C.sli_error_ratio_record(window_name(window)), *_slo_matchers(p))
+def _ratio(catalog: Catalog, p: SloPlan, window: timedelta) -> str:
+    """The recorded error ratio over ``window``, or the same expression inline when only a ticket reads it."""
+    if window in p.recorded_windows:
+        return Q.selector(C.sli_error_ratio_record(window_name(window)), *_slo_matchers(p))
+    return "(" + ratio_expr(catalog, p, window).replace("\n", " ") + ")"
 
 
-def burn_expr(p: SloPlan, severity: str) -> str:
-    """OR of the severity's pairs; each fires when both windows burn faster than its rate.
+def failed_events(catalog: Catalog, p: SloPlan, window: timedelta) -> str:
+    """Failed events in ``window``: the recorded per-second error rate summed over its samples, times
+    the seconds between them (the base recordings run every evaluation_interval).
+
+    Each failure is spread over the base-window rates that see it, whose sum x step is that one
+    event (rate() extrapolates an increase of 1 over the samples it spans to the whole window, and a
+    window of that length sees it for that long); sum_over_time rather than avg_over_time x window,
+    so a recording younger than the window is not stretched to its length.
+    """
+    step = Q.number(catalog.evaluation_interval.total_seconds())
+    return f"sum_over_time({_base_errors(catalog, p)}{Q.window(window)}) * {step}"
+
+
+def _guard(catalog: Catalog, p: SloPlan, window: timedelta) -> str | None:
+    if p.min_failures <= 0:
+        return None
+    return f"{failed_events(catalog, p, window)} > {Q.number(p.min_failures - policy.FAILURE_COUNT_ROUNDING)}"
+
+
+def burn_expr(catalog: Catalog, p: SloPlan, severity: str) -> str:
+    """OR of the severity's pairs; each fires when both windows burn faster than its rate and the
+    long window holds at least ``min_failures`` failed events (the low-traffic guard).
 
     The value is the long window's burn rate (error ratio / error budget), for the description.
+    Every operand carries the same labels (service, slo, team and any group labels), so ``and``
+    matches them one to one without ``on()``.
     """
     budget = Q.number(p.slo.error_budget)
     conditions = []
     for pair in p.severity_pairs(severity):
         rate = Q.number(pair.effective_burn_rate)
-        conditions.append(
-            f"(\n  {_ratio(p, pair.long)} / {budget} > {rate}\nand\n  {_ratio(p, pair.short)} / {budget} > {rate}\n)"
-        )
+        terms = [f"{_ratio(catalog, p, pair.long)} / {budget} > {rate}",
+                 f"{_ratio(catalog, p, pair.short)} / {budget} > {rate}"]
+        guard = _guard(catalog, p, pair.long)
+        if guard is not None:
+            terms.append(guard)
+        conditions.append("(\n  " + "\nand\n  ".join(terms) + "\n)")
     return "\nor\n".join(conditions)
+
+
+def budget_expr(catalog: Catalog, p: SloPlan) -> str:
+    """Share of the period's budget spent, when above 1: summed errors / summed requests over the
+    period (events, not an average of ratios; the step between samples cancels) / error budget.
+
+    The guard filters the numerator first (failed events over the period, as in ``failed_events``),
+    so the period is read once per recording.
+    """
+    period = Q.window(catalog.slo_period)
+    step = Q.number(catalog.evaluation_interval.total_seconds())
+    errors = f"{failed_events(catalog, p, catalog.slo_period)}"
+    if p.min_failures > 0:
+        errors = f"({errors} > {Q.number(p.min_failures - policy.FAILURE_COUNT_ROUNDING)})"
+    requests = f"(sum_over_time({_base_requests(catalog, p)}{period}) * {step})"
+    return f"{errors}\n/\n{requests}\n/ {Q.number(p.slo.error_budget)} > 1"
+
+
+def _guard_text(p: SloPlan, where: str = "the long window") -> str:
+    if p.min_failures <= 0:
+        return ""
+    return f", and only once {where} holds at least {p.min_failures} failed requests (low-traffic guard)"
 
 
 def _pair_text(pair: Pair) -> str:
@@ -179,14 +241,35 @@ def burn_alert(catalog: Catalog, p: SloPlan, severity: str) -> AlertingRule:
         f"the error budget is burning {{{{ printf \"%.1f\" $value }}}}x as fast as the objective allows "
         f"(over the alert's long window). It fires when {literal(p.slo.sli.describe())}: "
         + " or ".join(_pair_text(pair) for pair in pairs)
-        + f". {advice}"
+        + f"{_guard_text(p)}. {advice}"
     )
     return {
         "alert": C.ALERT_SLO_BURN,
-        "expr": burn_expr(p, severity),
+        "expr": burn_expr(catalog, p, severity),
         "labels": {**_slo_labels(p), C.LABEL_SEVERITY: severity},
         "annotations": {
             "summary": f"{p.service.name} {p.slo.name} SLO is burning its error budget {speed}",
+            "description": description,
+            **_links(catalog, p.service),
+        },
+    }
+
+
+def budget_alert(catalog: Catalog, p: SloPlan) -> Rule:
+    period = window_name(catalog.slo_period)
+    what = f" ({literal(p.slo.description)})" if p.slo.description else ""
+    description = (
+        f"{p.service.name} {p.slo.name} SLO{what}, objective {p.slo.objective_percent:g}% over {period}: "
+        f"failed requests have spent {{{{ printf \"%.1f\" $value }}}}x the error budget (failed / all requests over the last "
+        f"{period}, or since the recordings began, above {percent(p.slo.error_budget)}){_guard_text(p, 'the period')}. "
+        "The SLO is missed for this period: stop risky changes and plan reliability work."
+    )
+    return {
+        "alert": C.ALERT_BUDGET_EXHAUSTED,
+        "expr": budget_expr(catalog, p),
+        "labels": {**_slo_labels(p), C.LABEL_SEVERITY: C.SEVERITY_TICKET},
+        "annotations": {
+            "summary": f"{p.service.name} {p.slo.name} SLO has spent its {period} error budget",
             "description": description,
             **_links(catalog, p.service),
         },

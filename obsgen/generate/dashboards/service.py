@@ -139,8 +139,8 @@ def _slo_row(catalog: Catalog, service: Service, slo: SLO) -> P.Row:
     decimals = percent_decimals(slo)
     what = slo.description or slo.name
     objective = f"{slo.objective_percent:g}%"
-    windows = policy.windows_for(period)
-    enabled = {C.SEVERITY_PAGE: service.alerting.page, C.SEVERITY_TICKET: service.alerting.ticket}
+    windows = policy.window_table(period, slo.alerting.windows)
+    enabled = {C.SEVERITY_PAGE: slo.alerting.page, C.SEVERITY_TICKET: slo.alerting.ticket}
     seen: set[str] = set()
     burn_queries = []
     for w in windows:

@@ -55,9 +55,7 @@ QUICK_ERROR_RATIOS = (1.0, 0.10)
 HEALTHY_ERROR_RATIO = 0.0005
 #: Sloth (REFERENCE.md): 8 SLI recordings over 5m..30d read raw counters, 7 metadata recordings, 2 alerts.
 SLOTH_RULES_PER_SLO = 17
-SLOTH_RAW_WINDOWS = tuple(
-    timedelta(minutes=m) for m in (5, 30, 60, 120, 360, 1440, 3 * 1440, 30 * 1440)
-)
+SLOTH_RAW_WINDOWS = tuple(timedelta(minutes=m) for m in (5, 30, 60, 120, 360, 1440, 3 * 1440, 30 * 1440))
 
 CATALOG = f"""\
 apiVersion: obsgen/v1
@@ -156,8 +154,10 @@ def _series(error_ratio: float, duration: timedelta, clean: timedelta) -> list[d
     return [
         {"series": f'{C.REQUESTS_TOTAL}{{{base},code="200"}}', "values": _counter(ok_segments)},
         {"series": f'{C.REQUESTS_TOTAL}{{{base},code="500"}}', "values": _counter(err_segments)},
-        {"series": f'{C.UP_METRIC}{{job="{SERVICE}",instance="{SERVICE}-1:8000"}}',
-         "values": f"1+0x{int(duration / SCRAPE)}"},
+        {
+            "series": f'{C.UP_METRIC}{{job="{SERVICE}",instance="{SERVICE}-1:8000"}}',
+            "values": f"1+0x{int(duration / SCRAPE)}",
+        },
     ]
 
 
@@ -169,13 +169,24 @@ def _alerts(severity: str | None, state: str = "firing") -> str:
     )
 
 
-def _promtool(rules: Path, tests: list[dict[str, Any]], work: Path, name: str) -> subprocess.CompletedProcess[str]:
+def _promtool(
+    rules: Path, tests: list[dict[str, Any]], work: Path, name: str
+) -> subprocess.CompletedProcess[str]:
     test_file = work / f"{name}.yaml"
-    test_file.write_text(yaml.safe_dump(
-        {"rule_files": [str(rules)], "evaluation_interval": durations.format_prometheus(EVALUATION), "tests": tests},
-        sort_keys=False, width=1_000_000,
-    ))
-    return subprocess.run(["promtool", "test", "rules", str(test_file)], capture_output=True, text=True, check=False)
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(rules)],
+                "evaluation_interval": durations.format_prometheus(EVALUATION),
+                "tests": tests,
+            },
+            sort_keys=False,
+            width=1_000_000,
+        )
+    )
+    return subprocess.run(
+        ["promtool", "test", "rules", str(test_file)], capture_output=True, text=True, check=False
+    )
 
 
 _GOT = re.compile(r"got:\s*(?:\{\}\s*)?([-+0-9.eE]+)")
@@ -201,17 +212,28 @@ def low_traffic_series(end: timedelta, failed: Any) -> list[dict[str, str]]:
     times = list(range(LOW_FIRST_REQUEST, end_s, LOW_REQUEST_EVERY))
     base = f'job="{SERVICE}",instance="{SERVICE}-1:8000",method="GET",route="/"'
     return [
-        {"series": f'{C.REQUESTS_TOTAL}{{{base},code="200"}}',
-         "values": _event_counter([t for t in times if not failed(t)], end_s)},
-        {"series": f'{C.REQUESTS_TOTAL}{{{base},code="500"}}',
-         "values": _event_counter([t for t in times if failed(t)], end_s)},
-        {"series": f'{C.UP_METRIC}{{job="{SERVICE}",instance="{SERVICE}-1:8000"}}',
-         "values": f"1x{int(end / SCRAPE)}"},
+        {
+            "series": f'{C.REQUESTS_TOTAL}{{{base},code="200"}}',
+            "values": _event_counter([t for t in times if not failed(t)], end_s),
+        },
+        {
+            "series": f'{C.REQUESTS_TOTAL}{{{base},code="500"}}',
+            "values": _event_counter([t for t in times if failed(t)], end_s),
+        },
+        {
+            "series": f'{C.UP_METRIC}{{job="{SERVICE}",instance="{SERVICE}-1:8000"}}',
+            "values": f"1x{int(end / SCRAPE)}",
+        },
     ]
 
 
-def first_page(rules: Path, work: Path, error_ratio: float, horizon: timedelta,
-               series: list[dict[str, str]] | None = None) -> float | None:
+def first_page(
+    rules: Path,
+    work: Path,
+    error_ratio: float,
+    horizon: timedelta,
+    series: list[dict[str, str]] | None = None,
+) -> float | None:
     """Minutes from error onset (CLEAN_BEFORE) to the first firing page alert (None: not within ``horizon``)."""
     end = CLEAN_BEFORE + horizon
     end_s = durations.format_prometheus(end)
@@ -219,11 +241,20 @@ def first_page(rules: Path, work: Path, error_ratio: float, horizon: timedelta,
     # The earliest evaluation with a firing page alert, as a timestamp (a deliberately wrong
     # expectation makes promtool print the value it got).
     probe = f"min_over_time(timestamp({_alerts(C.SEVERITY_PAGE)})[{end_s}:{durations.format_prometheus(EVALUATION)}])"
-    run = _promtool(rules, [{
-        "interval": durations.format_prometheus(SCRAPE),
-        "input_series": series,
-        "promql_expr_test": [{"expr": probe, "eval_time": end_s, "exp_samples": [{"labels": "{}", "value": -1}]}],
-    }], work, f"probe-{error_ratio:g}")
+    run = _promtool(
+        rules,
+        [
+            {
+                "interval": durations.format_prometheus(SCRAPE),
+                "input_series": series,
+                "promql_expr_test": [
+                    {"expr": probe, "eval_time": end_s, "exp_samples": [{"labels": "{}", "value": -1}]}
+                ],
+            }
+        ],
+        work,
+        f"probe-{error_ratio:g}",
+    )
     if run.returncode == 0:
         raise RuntimeError("the probe test passed; it was meant to fail and show the first firing time")
     output = run.stdout + run.stderr
@@ -235,17 +266,29 @@ def first_page(rules: Path, work: Path, error_ratio: float, horizon: timedelta,
     fired = timedelta(seconds=float(found.group(1)))
     # Confirm with a passing unit test: silent one evaluation before, firing at that evaluation.
     before = durations.format_prometheus(fired - EVALUATION)
-    confirm = _promtool(rules, [{
-        "interval": durations.format_prometheus(SCRAPE),
-        "input_series": series,
-        "promql_expr_test": [
-            {"expr": _alerts(C.SEVERITY_PAGE), "eval_time": before, "exp_samples": []},
-            {"expr": _alerts(C.SEVERITY_PAGE), "eval_time": durations.format_prometheus(fired),
-             "exp_samples": [{"labels": "{}", "value": 1}]},
+    confirm = _promtool(
+        rules,
+        [
+            {
+                "interval": durations.format_prometheus(SCRAPE),
+                "input_series": series,
+                "promql_expr_test": [
+                    {"expr": _alerts(C.SEVERITY_PAGE), "eval_time": before, "exp_samples": []},
+                    {
+                        "expr": _alerts(C.SEVERITY_PAGE),
+                        "eval_time": durations.format_prometheus(fired),
+                        "exp_samples": [{"labels": "{}", "value": 1}],
+                    },
+                ],
+            }
         ],
-    }], work, f"confirm-{error_ratio:g}")
+        work,
+        f"confirm-{error_ratio:g}",
+    )
     if confirm.returncode != 0:
-        raise RuntimeError(f"confirmation of the first page at {fired} failed:\n{confirm.stdout}\n{confirm.stderr}")
+        raise RuntimeError(
+            f"confirmation of the first page at {fired} failed:\n{confirm.stdout}\n{confirm.stderr}"
+        )
     return (fired - CLEAN_BEFORE).total_seconds() / 60
 
 
@@ -256,11 +299,18 @@ def healthy_is_silent(rules: Path, work: Path, duration: timedelta) -> bool:
         f'count_over_time({C.ALERTS_METRIC}{{{C.LABEL_ALERTNAME}="{C.ALERT_SLO_BURN}"}}'
         f"[{end_s}:{durations.format_prometheus(EVALUATION)}])"
     )
-    run = _promtool(rules, [{
-        "interval": durations.format_prometheus(SCRAPE),
-        "input_series": _series(HEALTHY_ERROR_RATIO, duration, timedelta(0)),
-        "promql_expr_test": [{"expr": any_alert, "eval_time": end_s, "exp_samples": []}],
-    }], work, "healthy")
+    run = _promtool(
+        rules,
+        [
+            {
+                "interval": durations.format_prometheus(SCRAPE),
+                "input_series": _series(HEALTHY_ERROR_RATIO, duration, timedelta(0)),
+                "promql_expr_test": [{"expr": any_alert, "eval_time": end_s, "exp_samples": []}],
+            }
+        ],
+        work,
+        "healthy",
+    )
     return run.returncode == 0
 
 
@@ -269,11 +319,16 @@ def low_traffic(rules: Path, work: Path) -> dict[str, Any]:
     horizon = timedelta(hours=3)
     end = CLEAN_BEFORE + horizon
     onset = int(CLEAN_BEFORE.total_seconds())
-    one_at = next(t for t in range(LOW_FIRST_REQUEST, int(end.total_seconds()), LOW_REQUEST_EVERY) if t >= onset)
+    one_at = next(
+        t for t in range(LOW_FIRST_REQUEST, int(end.total_seconds()), LOW_REQUEST_EVERY) if t >= onset
+    )
     one = first_page(rules, work, 1.0, horizon, low_traffic_series(end, lambda t: t == one_at))
     outage = first_page(rules, work, 1.0, horizon, low_traffic_series(end, lambda t: t >= onset))
-    return {"one_failure_first_page_minutes": one, "outage_first_page_minutes": outage,
-            "first_failure_after_minutes": (one_at - onset) / 60}
+    return {
+        "one_failure_first_page_minutes": one,
+        "outage_first_page_minutes": outage,
+        "first_failure_after_minutes": (one_at - onset) / 60,
+    }
 
 
 def detection(rules: Path, quick: bool) -> dict[str, Any]:
@@ -284,21 +339,30 @@ def detection(rules: Path, quick: bool) -> dict[str, Any]:
             theory = theoretical_minimum(ratio)
             horizon = timedelta(minutes=math.ceil((theory or 60) * 1.5) + 10)
             measured = first_page(rules, work, ratio, horizon)
-            rows.append({
-                "error_ratio": ratio,
-                "theory_minutes": theory,
-                "measured_minutes": measured,
-                "excess_minutes": None if measured is None or theory is None else measured - theory,
-                "within_one_evaluation": measured is not None and theory is not None
-                and measured - theory <= EVALUATION.total_seconds() / 60 + 1e-9,
-            })
-            print(f"detection at {ratio:.0%} errors: theory {theory} min, first page after {measured} min",
-                  file=sys.stderr)
+            rows.append(
+                {
+                    "error_ratio": ratio,
+                    "theory_minutes": theory,
+                    "measured_minutes": measured,
+                    "excess_minutes": None if measured is None or theory is None else measured - theory,
+                    "within_one_evaluation": measured is not None
+                    and theory is not None
+                    and measured - theory <= EVALUATION.total_seconds() / 60 + 1e-9,
+                }
+            )
+            print(
+                f"detection at {ratio:.0%} errors: theory {theory} min, first page after {measured} min",
+                file=sys.stderr,
+            )
         healthy_for = timedelta(hours=2 if quick else 8)
         silent = healthy_is_silent(rules, work, healthy_for)
         low = low_traffic(rules, work)
-    return {"rows": rows, "healthy_silent": silent, "healthy_hours": healthy_for.total_seconds() / 3600,
-            "low_traffic": low}
+    return {
+        "rows": rows,
+        "healthy_silent": silent,
+        "healthy_hours": healthy_for.total_seconds() / 3600,
+        "low_traffic": low,
+    }
 
 
 # --- Rule cost -------------------------------------------------------------------------
@@ -316,8 +380,7 @@ class RangeRead:
 def range_reads(expr: str) -> list[RangeRead]:
     """The range selectors of an expression (subqueries excluded): metric, window, recorded or raw."""
     return [
-        RangeRead(m.group(1), durations.parse(m.group(3)), ":" in m.group(1))
-        for m in _RANGE.finditer(expr)
+        RangeRead(m.group(1), durations.parse(m.group(3)), ":" in m.group(1)) for m in _RANGE.finditer(expr)
     ]
 
 
@@ -333,10 +396,18 @@ def rule_cost(rule_yaml: bytes) -> dict[str, Any]:
             if slo is None:
                 per_service += 1
                 continue
-            row = per_slo.setdefault(slo, {
-                "recordings": 0, "alerts": 0, "raw_windows": set(),
-                "raw_per_eval": 0.0, "raw_per_hour": 0.0, "recorded_per_eval": 0.0, "recorded_per_hour": 0.0,
-            })
+            row = per_slo.setdefault(
+                slo,
+                {
+                    "recordings": 0,
+                    "alerts": 0,
+                    "raw_windows": set(),
+                    "raw_per_eval": 0.0,
+                    "raw_per_hour": 0.0,
+                    "recorded_per_eval": 0.0,
+                    "recorded_per_hour": 0.0,
+                },
+            )
             row["recordings" if "record" in rule else "alerts"] += 1
             for read in range_reads(rule["expr"]):
                 kind = "recorded" if read.recorded else "raw"
@@ -374,7 +445,9 @@ def run(quick: bool) -> dict[str, Any]:
     rule_yaml, source = found
     result: dict[str, Any] = {"source": source, "cost": rule_cost(rule_yaml)}
     if shutil.which("promtool") is None:
-        result["detection_skipped"] = "promtool not found (apt-get install --no-install-recommends prometheus)"
+        result["detection_skipped"] = (
+            "promtool not found (apt-get install --no-install-recommends prometheus)"
+        )
         return result
     result["variants"] = {}
     for name, alerting in VARIANTS.items():
@@ -423,14 +496,20 @@ def detection_markdown(result: dict[str, Any]) -> str:
         measured_b = "none" if b["measured_minutes"] is None else f"{b['measured_minutes']:.0f} min"
         measured = "none" if r["measured_minutes"] is None else f"{r['measured_minutes']:.0f} min"
         excess = "" if r["excess_minutes"] is None else f"{r['excess_minutes']:+.2f} min"
-        lines.append(f"| {r['error_ratio']:.0%} | {theory} | {measured_b} | {measured} | {excess} | "
-                     f"{'yes' if r['within_one_evaluation'] else '**no**'} |")
+        lines.append(
+            f"| {r['error_ratio']:.0%} | {theory} | {measured_b} | {measured} | {excess} | "
+            f"{'yes' if r['within_one_evaluation'] else '**no**'} |"
+        )
     lb, la = before["low_traffic"], after["low_traffic"]
     lines += [
         "",
         f"Healthy traffic ({HEALTHY_ERROR_RATIO:.2%} errors, half the budget) for {after['healthy_hours']:g} h: "
-        + ("no SLO alert, pending or firing" if after["healthy_silent"] and before["healthy_silent"]
-           else "**an SLO alert went pending or fired**") + " (both variants).",
+        + (
+            "no SLO alert, pending or firing"
+            if after["healthy_silent"] and before["healthy_silent"]
+            else "**an SLO alert went pending or fired**"
+        )
+        + " (both variants).",
         "",
         "At 10 requests an hour (one every 6 minutes, off the scrape grid), minutes from the end of the clean "
         f"hours to the first page (the first failed request comes {la['first_failure_after_minutes']:.1f} min in; "

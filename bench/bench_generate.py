@@ -69,7 +69,11 @@ def synth_catalog(services: int) -> bytes:
         "teams:",
     ]
     for t in range(teams):
-        lines += [f"  team-{t}:", f'    slack_channel: "#team-{t}-oncall"', f"    pagerduty_service: team-{t}"]
+        lines += [
+            f"  team-{t}:",
+            f'    slack_channel: "#team-{t}-oncall"',
+            f"    pagerduty_service: team-{t}",
+        ]
     lines.append("services:")
     for i in range(services):
         name = f"svc-{i:05d}"
@@ -89,7 +93,11 @@ def synth_catalog(services: int) -> bytes:
             "      fields: [url, retries, error_code]",
             f'    targets: ["{name}-a:8000", "{name}-b:8000"]',
         ]
-    lines += ["resources:", "  nodes: {kind: node, job: node}", "  containers: {kind: container, job: cadvisor}"]
+    lines += [
+        "resources:",
+        "  nodes: {kind: node, job: node}",
+        "  containers: {kind: container, job: cadvisor}",
+    ]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -115,11 +123,21 @@ def floor_serialise(arts: dict[str, Artifact], boards: dict[str, Any]) -> int:
         if isinstance(artifact, Json):
             total += len(orjson.dumps(artifact.data, option=_ORJSON_OPTIONS))
         elif isinstance(artifact, Yaml):
-            total += len(yaml.dump(artifact.data, Dumper=_FLOOR_YAML, sort_keys=False, allow_unicode=True,
-                                   encoding="utf-8"))
+            total += len(
+                yaml.dump(
+                    artifact.data, Dumper=_FLOOR_YAML, sort_keys=False, allow_unicode=True, encoding="utf-8"
+                )
+            )
         elif isinstance(artifact, YamlDocuments):
-            total += len(yaml.dump_all(artifact.documents, Dumper=_FLOOR_YAML, sort_keys=False,
-                                       allow_unicode=True, encoding="utf-8"))
+            total += len(
+                yaml.dump_all(
+                    artifact.documents,
+                    Dumper=_FLOOR_YAML,
+                    sort_keys=False,
+                    allow_unicode=True,
+                    encoding="utf-8",
+                )
+            )
         elif path in boards:
             total += len(orjson.dumps(boards[path], option=_ORJSON_OPTIONS))
         else:
@@ -191,14 +209,17 @@ def _run_child(args: list[str]) -> tuple[str, float, float]:
 
 def measure_in_subprocess(services: int, rounds: int) -> dict[str, Any]:
     """The phases in one child, then ``obsgen generate`` as another (its own CPU and peak RSS)."""
-    stdout, _, _ = _run_child([sys.executable, "-m", "bench.bench_generate", "--one", str(services),
-                               "--rounds", str(rounds)])
+    stdout, _, _ = _run_child(
+        [sys.executable, "-m", "bench.bench_generate", "--one", str(services), "--rounds", str(rounds)]
+    )
     parsed: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     obsgen = Path(sys.executable).with_name("obsgen")
     with tempfile.TemporaryDirectory(prefix="obsgen-bench-") as tmp:
         catalog_file = Path(tmp) / "catalog.yaml"
         catalog_file.write_bytes(synth_catalog(services))
-        _, cpu, rss = _run_child([str(obsgen), "generate", str(catalog_file), "--out", str(Path(tmp) / "out")])
+        _, cpu, rss = _run_child(
+            [str(obsgen), "generate", str(catalog_file), "--out", str(Path(tmp) / "out")]
+        )
     parsed["cli_cpu"] = cpu
     parsed["cli_rss_mib"] = rss
     return parsed
@@ -217,21 +238,35 @@ def profile(services: int, top: int = 12) -> tuple[dict[str, float], list[dict[s
     rows = []
     for (file, line, func), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
         areas[_area(file)] = areas.get(_area(file), 0.0) + tottime / total
-        rows.append({
-            "function": f"{_short(file)}:{line}({func})",
-            "calls": calls,
-            "own_share": tottime / total,
-            "cum_share": cumtime / total,
-        })
+        rows.append(
+            {
+                "function": f"{_short(file)}:{line}({func})",
+                "calls": calls,
+                "own_share": tottime / total,
+                "cum_share": cumtime / total,
+            }
+        )
     rows.sort(key=lambda r: r["own_share"], reverse=True)
     # Callers of the stdlib json.dumps (the dashboards' JSON round trip), by cumulative share.
     for (file, _, func), entry in stats.stats.items():  # type: ignore[attr-defined]
         if func == "dumps" and file.endswith("json/__init__.py"):
             for (cfile, cline, cfunc), (_, _, _, ct) in entry[4].items():
-                rows.append({"function": f"json.dumps <- {_short(cfile)}:{cline}({cfunc})", "calls": 0,
-                             "own_share": 0.0, "cum_share": ct / total})
-    top_rows = rows[:top] + sorted((r for r in rows[top:] if r["function"].startswith("json.dumps <-")),
-                                   key=lambda r: r["cum_share"], reverse=True)[:4]
+                rows.append(
+                    {
+                        "function": f"json.dumps <- {_short(cfile)}:{cline}({cfunc})",
+                        "calls": 0,
+                        "own_share": 0.0,
+                        "cum_share": ct / total,
+                    }
+                )
+    top_rows = (
+        rows[:top]
+        + sorted(
+            (r for r in rows[top:] if r["function"].startswith("json.dumps <-")),
+            key=lambda r: r["cum_share"],
+            reverse=True,
+        )[:4]
+    )
     return dict(sorted(areas.items(), key=lambda kv: kv[1], reverse=True)), top_rows
 
 
@@ -336,14 +371,16 @@ def markdown(result: dict[str, Any]) -> str:
         "Phases (median CPU seconds):",
         "",
         "| services | load catalog | generators | serialise | C floor | "
-        + " | ".join(f"`{_gen_label(n)}`" for n in rows[0]["generators"]) + " |",
+        + " | ".join(f"`{_gen_label(n)}`" for n in rows[0]["generators"])
+        + " |",
         "|---|---|---|---|---|" + "---|" * len(rows[0]["generators"]),
     ]
     for r in rows:
         s = {k: statistics.median(v) for k, v in r["seconds"].items()}
         lines.append(
             f"| {r['services']:,} | {s['load']:.2f} | {s['generators']:.2f} | {s['serialise']:.2f} | {s['floor']:.2f} | "
-            + " | ".join(f"{v:.2f}" for v in r["generators"].values()) + " |"
+            + " | ".join(f"{v:.2f}" for v in r["generators"].values())
+            + " |"
         )
     if "areas" in result:
         lines += [

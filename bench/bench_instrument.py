@@ -412,7 +412,9 @@ def main() -> int:
             print(f"warning: a server was {busy:.0%} busy: lower --rps", file=sys.stderr)
         print(report(per_request, args, (server_cpu, load_cpu), busy, missing))
         if args.json is not None:
-            args.json.write_text(json.dumps({"per_request_us": per_request, "missing": missing, "busy": busy}))
+            args.json.write_text(
+                json.dumps({"per_request_us": per_request, "missing": missing, "busy": busy})
+            )
     finally:
         worker.close()
         for proc, _ in servers.values():

@@ -35,8 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def catalog_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("catalog", nargs="?", default=C.DEFAULT_CATALOG_FILE,
-                        help=f"catalog file (default: ./{C.DEFAULT_CATALOG_FILE})")
+        sp.add_argument(
+            "catalog",
+            nargs="?",
+            default=C.DEFAULT_CATALOG_FILE,
+            help=f"catalog file (default: ./{C.DEFAULT_CATALOG_FILE})",
+        )
 
     g = sub.add_parser("generate", help="write every generated file under --out")
     catalog_arg(g)
@@ -46,10 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     catalog_arg(c)
     c.add_argument("--out", default=".", help="output directory (default: .)")
     for sp in (g, c):
-        sp.add_argument("--outputs", metavar="LIST",
-                        help=f"comma-separated outputs for this run instead of the catalog's `outputs` "
-                             f"({','.join(OUTPUTS)}); files of the others are not in the plan "
-                             "(generate prunes the ones it wrote before)")
+        sp.add_argument(
+            "--outputs",
+            metavar="LIST",
+            help=f"comma-separated outputs for this run instead of the catalog's `outputs` "
+            f"({','.join(OUTPUTS)}); files of the others are not in the plan "
+            "(generate prunes the ones it wrote before)",
+        )
     v = sub.add_parser("validate", help="check the catalog only")
     catalog_arg(v)
     sub.add_parser("schema", help="print the catalog's JSON Schema")
@@ -58,8 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="overwrite an existing file")
     e = sub.add_parser("explain", help="what each alert of each SLO means, before it wakes anyone")
     catalog_arg(e)
-    e.add_argument("--format", choices=("text", "json"), default="text",
-                   help="json: the same as data (schema: obsgen/explain.schema.json)")
+    e.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the same as data (schema: obsgen/explain.schema.json)",
+    )
     _openslo_parsers(sub, catalog_arg)
     return p
 
@@ -106,8 +117,10 @@ def _outputs(value: str | None) -> tuple[Output, ...] | None:
     names = [name.strip() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in OUTPUTS]
     if unknown or not names:
-        raise ObsgenError(f"--outputs {value!r}: {', '.join(map(repr, unknown)) or 'empty'} is not an output; "
-                          f"choose from {','.join(OUTPUTS)}")
+        raise ObsgenError(
+            f"--outputs {value!r}: {', '.join(map(repr, unknown)) or 'empty'} is not an output; "
+            f"choose from {','.join(OUTPUTS)}"
+        )
     return tuple(o for o in OUTPUTS if o in names)
 
 
@@ -133,8 +146,10 @@ def run(argv: Sequence[str]) -> int:
     if args.command in ("validate", "generate"):
         _warn(catalog)
     if args.command == "validate":
-        print(f"{args.catalog}: ok ({len(catalog.services)} services, "
-              f"{sum(len(s.slos) for s in catalog.services)} SLOs, {len(catalog.resources)} resources)")
+        print(
+            f"{args.catalog}: ok ({len(catalog.services)} services, "
+            f"{sum(len(s.slos) for s in catalog.services)} SLOs, {len(catalog.resources)} resources)"
+        )
         return EXIT_OK
     if args.command == "explain":
         from obsgen.explain import explain, explain_json
@@ -156,11 +171,15 @@ def run(argv: Sequence[str]) -> int:
         print(f"{out}: {len(plan)} generated files are up to date")
         return EXIT_OK
     drift = write(out, plan, force=args.force)
-    print(f"{out}: {len(plan)} files generated; {len(drift.changed)} changed, {len(drift.missing)} new, "
-          f"{len(drift.removed)} removed")
+    print(
+        f"{out}: {len(plan)} files generated; {len(drift.changed)} changed, {len(drift.missing)} new, "
+        f"{len(drift.removed)} removed"
+    )
     for rel in drift.kept:
-        print(f"kept {rel}: it looks generated but no manifest lists it; delete it if obsgen wrote it",
-              file=sys.stderr)
+        print(
+            f"kept {rel}: it looks generated but no manifest lists it; delete it if obsgen wrote it",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -195,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         # Not a user error: exit 1 means drift and 2 bad input, so a bug gets its own code.
         traceback.print_exc()
-        print(f"obsgen: internal error (exit {EXIT_BUG}): this is a bug, please report it with the "
-              "traceback above", file=sys.stderr)
+        print(
+            f"obsgen: internal error (exit {EXIT_BUG}): this is a bug, please report it with the "
+            "traceback above",
+            file=sys.stderr,
+        )
         return EXIT_BUG

@@ -16,7 +16,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from obsgen.cli import main as cli_main
     except ModuleNotFoundError as exc:
-        print(f"obsgen: the generator needs {exc.name}, which is not installed; "
-              "install the generator with `pip install \"obsgen[generate]\"`", file=sys.stderr)
+        print(
+            f"obsgen: the generator needs {exc.name}, which is not installed; "
+            'install the generator with `pip install "obsgen[generate]"`',
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     return cli_main(argv)

@@ -53,4 +53,3 @@ def format_prometheus(value: timedelta) -> str:
             parts.append(f"{ms // size}{unit}")
             ms %= size
     return "".join(parts)
-

@@ -70,45 +70,78 @@ def explain(catalog: Catalog) -> str:
         for p in slo_plans(catalog, service):
             slo = p.slo
             what = f" ({slo.description})" if slo.description else ""
-            out.append(f"## {service.name} / {slo.name}: {slo.sli.kind}, objective {slo.objective_percent:g}%{what}")
+            out.append(
+                f"## {service.name} / {slo.name}: {slo.sli.kind}, objective {slo.objective_percent:g}%{what}"
+            )
             base = base_window(catalog)
             groups = f" per {', '.join(slo.sli.group_by)}" if slo.sli.group_by else ""
             out.append(f"an event is bad when {slo.sli.describe()}{groups}")
             out.append(f"  bad events/s:  {slo.sli.bad(base)}")
             out.append(f"  all events/s:  {slo.sli.total(base)}")
-            out.append(f"error budget {percent(slo.error_budget)} of requests over {period} "
-                       f"(a total outage spends it in {human(catalog.slo_period * slo.error_budget)})")
+            out.append(
+                f"error budget {percent(slo.error_budget)} of requests over {period} "
+                f"(a total outage spends it in {human(catalog.slo_period * slo.error_budget)})"
+            )
             if not p.pairs:
                 out += ["no burn-rate alerts: alerting.page and alerting.ticket are both off"]
                 out += [*_cost_lines(costs[slo.name]), ""]
                 continue
-            header = ["severity", "burn rate", "long / short window", "fires above", "budget spent",
-                      *(f"detect @{r * 100:g}%" for r in ERROR_RATIOS)]
+            header = [
+                "severity",
+                "burn rate",
+                "long / short window",
+                "fires above",
+                "budget spent",
+                *(f"detect @{r * 100:g}%" for r in ERROR_RATIOS),
+            ]
             rows = []
             for pair in p.pairs:
-                burn = f"{pair.effective_burn_rate:.3g}x" + (f" (capped, not {pair.burn_rate:g}x)" if pair.capped else "")
+                burn = f"{pair.effective_burn_rate:.3g}x" + (
+                    f" (capped, not {pair.burn_rate:g}x)" if pair.capped else ""
+                )
                 detect = []
                 for ratio in ERROR_RATIOS:
                     t = pair.time_to_detect(ratio)
                     detect.append(human(t) if t is not None else "never")
-                rows.append([pair.severity, burn, f"{window_name(pair.long)} / {window_name(pair.short)}",
-                             percent(pair.threshold), percent(pair.budget_consumed), *detect])
+                rows.append(
+                    [
+                        pair.severity,
+                        burn,
+                        f"{window_name(pair.long)} / {window_name(pair.short)}",
+                        percent(pair.threshold),
+                        percent(pair.budget_consumed),
+                        *detect,
+                    ]
+                )
             out += _table(header, rows)
             first = [
                 f"first {sev} at {r * 100:g}% errors: {human(t) if (t := p.time_to_detect(sev, r)) else 'never'}"
-                for sev in p.severities for r in ERROR_RATIOS
+                for sev in p.severities
+                for r in ERROR_RATIOS
             ]
-            out += ["", "; ".join(first), *_guard_lines(p), *_budget_lines(catalog, p), *_cost_lines(costs[slo.name]),
-                    ""]
+            out += [
+                "",
+                "; ".join(first),
+                *_guard_lines(p),
+                *_budget_lines(catalog, p),
+                *_cost_lines(costs[slo.name]),
+                "",
+            ]
         out += [f"{service.name}: {scrape(catalog, service).why}", ""]
         severity = targets_severity(service)
         if severity is not None and service.up_job is None:
-            out += [f"{service.name}: no targets-down alerts: it has no scrape targets of its own that obsgen "
-                    "can name (measured at an edge proxy, or a selector without job)", ""]
+            out += [
+                f"{service.name}: no targets-down alerts: it has no scrape targets of its own that obsgen "
+                "can name (measured at an edge proxy, or a selector without job)",
+                "",
+            ]
         elif severity is not None:
             wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))
-            out += [f"{service.name}: every target down, or the job gone from discovery: {severity} after {wait} "
-                    f"({policy.TARGETS_DOWN_SCRAPES} scrapes)", ""]
+            out += [
+                f"{service.name}: every target down, or the job gone from discovery: {severity} after {wait} "
+                f"({policy.TARGETS_DOWN_SCRAPES} scrapes)",
+                "",
+            ]
     out += ["## Total", *_cost_lines_total(total, sloth_total, catalog)]
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -122,25 +155,33 @@ def _low_traffic_detection(p: SloPlan) -> tuple[str, timedelta | None] | None:
 
 def _guard_lines(p: SloPlan) -> list[str]:
     if p.min_failures <= 0:
-        return ["low-traffic guard: off (min_failures: 0): at 10 requests/hour one failed request is a "
-                f"{1 / (LOW_TRAFFIC_RPS * 3600 * p.slo.error_budget):.3g}x burn over an hour and can alert"]
+        return [
+            "low-traffic guard: off (min_failures: 0): at 10 requests/hour one failed request is a "
+            f"{1 / (LOW_TRAFFIC_RPS * 3600 * p.slo.error_budget):.3g}x burn over an hour and can alert"
+        ]
     low = _low_traffic_detection(p)
     detail = ""
     if low is not None:
         severity, t = low
-        detail = (f"; a total outage at 10 requests/hour: first {severity} after {human(t)}" if t else
-                  f"; a total outage at 10 requests/hour never raises a {severity} (no long window of it holds "
-                  f"{p.min_failures} requests at that traffic)")
-    return [f"low-traffic guard: alerts need at least {p.min_failures} failed requests in the long window"
-            f"{detail}"]
+        detail = (
+            f"; a total outage at 10 requests/hour: first {severity} after {human(t)}"
+            if t
+            else f"; a total outage at 10 requests/hour never raises a {severity} (no long window of it holds "
+            f"{p.min_failures} requests at that traffic)"
+        )
+    return [
+        f"low-traffic guard: alerts need at least {p.min_failures} failed requests in the long window{detail}"
+    ]
 
 
 def _budget_lines(catalog: Catalog, p: SloPlan) -> list[str]:
     if not p.budget_alert:
         return []
-    return [f"budget exhausted: ticket when failed / all requests over {window_name(catalog.slo_period)} exceed "
-            f"{percent(p.slo.error_budget)} (evaluated every {durations.format_prometheus(budget_interval(catalog))}; "
-            "muted by Alertmanager while the SLO pages)"]
+    return [
+        f"budget exhausted: ticket when failed / all requests over {window_name(catalog.slo_period)} exceed "
+        f"{percent(p.slo.error_budget)} (evaluated every {durations.format_prometheus(budget_interval(catalog))}; "
+        "muted by Alertmanager while the SLO pages)"
+    ]
 
 
 def _n(value: float) -> str:
@@ -189,32 +230,50 @@ def explain_json(catalog: Catalog) -> dict[str, Any]:
             c = costs[p.slo.name]
             total, sloth_total = total + c.obsgen, sloth_total + c.sloth
             low = _low_traffic_detection(p)
-            slos.append({
-                "service": service.name,
-                "slo": p.slo.name,
-                "kind": p.slo.kind,
-                "objective_percent": p.slo.objective_percent,
-                "error_budget": p.slo.error_budget,
-                "min_failures": p.min_failures,
-                "pairs": [{
-                    "severity": pair.severity,
-                    "burn_rate": pair.burn_rate,
-                    "effective_burn_rate": pair.effective_burn_rate,
-                    "capped": pair.capped,
-                    "long_seconds": pair.long.total_seconds(),
-                    "short_seconds": pair.short.total_seconds(),
-                    "error_ratio_threshold": pair.threshold,
-                    "budget_consumed": pair.budget_consumed,
-                    "detect_seconds": {f"{r:g}": _seconds(pair.time_to_detect(r)) for r in ERROR_RATIOS},
-                } for pair in p.pairs],
-                "first_alert_seconds": {
-                    sev: {f"{r:g}": _seconds(p.time_to_detect(sev, r)) for r in ERROR_RATIOS} for sev in p.severities
-                },
-                "low_traffic_outage": None if low is None else {
-                    "requests_per_hour": LOW_TRAFFIC_RPS * 3600, "severity": low[0], "seconds": _seconds(low[1])},
-                "budget_alert": p.budget_alert,
-                "cost": {"groups": c.groups, "grouped": c.grouped, "obsgen": c.obsgen.as_json(), "sloth_style": c.sloth.as_json()},
-            })
+            slos.append(
+                {
+                    "service": service.name,
+                    "slo": p.slo.name,
+                    "kind": p.slo.kind,
+                    "objective_percent": p.slo.objective_percent,
+                    "error_budget": p.slo.error_budget,
+                    "min_failures": p.min_failures,
+                    "pairs": [
+                        {
+                            "severity": pair.severity,
+                            "burn_rate": pair.burn_rate,
+                            "effective_burn_rate": pair.effective_burn_rate,
+                            "capped": pair.capped,
+                            "long_seconds": pair.long.total_seconds(),
+                            "short_seconds": pair.short.total_seconds(),
+                            "error_ratio_threshold": pair.threshold,
+                            "budget_consumed": pair.budget_consumed,
+                            "detect_seconds": {
+                                f"{r:g}": _seconds(pair.time_to_detect(r)) for r in ERROR_RATIOS
+                            },
+                        }
+                        for pair in p.pairs
+                    ],
+                    "first_alert_seconds": {
+                        sev: {f"{r:g}": _seconds(p.time_to_detect(sev, r)) for r in ERROR_RATIOS}
+                        for sev in p.severities
+                    },
+                    "low_traffic_outage": None
+                    if low is None
+                    else {
+                        "requests_per_hour": LOW_TRAFFIC_RPS * 3600,
+                        "severity": low[0],
+                        "seconds": _seconds(low[1]),
+                    },
+                    "budget_alert": p.budget_alert,
+                    "cost": {
+                        "groups": c.groups,
+                        "grouped": c.grouped,
+                        "obsgen": c.obsgen.as_json(),
+                        "sloth_style": c.sloth.as_json(),
+                    },
+                }
+            )
         severity = targets_severity(service)
         services.append({"service": service.name, "targets_alert_severity": severity})
     return {

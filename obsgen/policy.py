@@ -162,6 +162,8 @@ def window_table(period: timedelta, own: tuple[BurnRateWindow, ...] | None) -> t
     pages first, then per severity the fastest burn first."""
     table = own if own is not None else windows_for(period)
     return tuple(sorted(table, key=lambda w: (_SEVERITY_ORDER[w.severity], -w.burn_rate, w.long)))
+
+
 # --- Added for catalog validation (obsgen.catalog.build) -------------------------------
 
 #: Smallest error budget an objective may leave: one bad request in a billion (99.9999999 %).

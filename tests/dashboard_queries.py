@@ -94,6 +94,8 @@ def case_artifacts(case: str) -> Mapping[str, Artifact]:
 def case_dashboards(case: str) -> dict[str, dict[str, Any]]:
     """Dashboards of one of :data:`CASES`, keyed by file path."""
     # The generator hands dashboards over as their JSON text (serialised once, shared with the ConfigMaps).
-    return {path: art.data if isinstance(art, Json) else json.loads(art.text)
-            for path, art in case_artifacts(case).items()
-            if path.endswith(".json") and isinstance(art, Json | Text)}
+    return {
+        path: art.data if isinstance(art, Json) else json.loads(art.text)
+        for path, art in case_artifacts(case).items()
+        if path.endswith(".json") and isinstance(art, Json | Text)
+    }

@@ -70,8 +70,12 @@ class DemoProcess:
         self._err = tempfile.NamedTemporaryFile(prefix="obsgen-demo-", suffix=".err", delete=False)  # noqa: SIM115
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FLUENTD_", "LOG_LEVEL"))}
         full_env.update(
-            {"PORT": str(self.port), "MODEL_LOAD_SECONDS": "0.2", "SHUTDOWN_DELAY_SECONDS": "0.2",
-             D.ENV_DEMO_FAULTS: D.DEMO_FAULTS_ENABLED}
+            {
+                "PORT": str(self.port),
+                "MODEL_LOAD_SECONDS": "0.2",
+                "SHUTDOWN_DELAY_SECONDS": "0.2",
+                D.ENV_DEMO_FAULTS: D.DEMO_FAULTS_ENABLED,
+            }
         )
         full_env.update(env)
         self.proc = subprocess.Popen(

@@ -98,7 +98,9 @@ def test_every_slo_has_outage_slow_burn_and_silence_tests(generated: dict[str, G
     for service in g.catalog.services:
         if not (service.alerting.page or service.alerting.ticket):
             assert not any(n.startswith(f"{service.name}/") for n in names), "no alerts, no alert tests"
-            assert any(n.startswith(f"{service.name}: zero traffic") for n in names), "recordings still tested"
+            assert any(n.startswith(f"{service.name}: zero traffic") for n in names), (
+                "recordings still tested"
+            )
             continue
         for slo in service.slos:
             if slo.sli.untested is not None:
@@ -118,7 +120,9 @@ def test_every_slo_has_outage_slow_burn_and_silence_tests(generated: dict[str, G
             assert has == (service.up_job is not None), (service.name, gone)
 
 
-def test_low_objective_thresholds_are_capped_and_a_total_outage_pages(generated: dict[str, Generated]) -> None:
+def test_low_objective_thresholds_are_capped_and_a_total_outage_pages(
+    generated: dict[str, Generated],
+) -> None:
     g = generated["alerts-low-objective"]
     for p in slo_plans(g.catalog, g.catalog.services[0]):
         assert all(pair.threshold < 1 for pair in p.pairs)
@@ -132,10 +136,14 @@ def test_low_objective_thresholds_are_capped_and_a_total_outage_pages(generated:
 def test_ticket_only_services_never_page(generated: dict[str, Generated]) -> None:
     g = generated["alerts-ticket-only"]
     rules = yaml.safe_load((g.out / C.alert_rules_path("etl")).read_text())
-    severities = {r["labels"][C.LABEL_SEVERITY] for grp in rules["groups"] for r in grp["rules"] if "alert" in r}
+    severities = {
+        r["labels"][C.LABEL_SEVERITY] for grp in rules["groups"] for r in grp["rules"] if "alert" in r
+    }
     assert severities == {C.SEVERITY_TICKET}
     silent = yaml.safe_load((g.out / C.alert_rules_path("silent")).read_text())
-    assert not [r for grp in silent["groups"] for r in grp["rules"] if "alert" in r], "page and ticket off: no alert"
+    assert not [r for grp in silent["groups"] for r in grp["rules"] if "alert" in r], (
+        "page and ticket off: no alert"
+    )
     names = [t["name"] for t in _tests(g)]
     assert any(n.startswith("etl/availability: a total outage opens a ticket and never pages") for n in names)
 
@@ -157,16 +165,25 @@ def test_rules_per_slo_stay_under_sloths_seventeen(generated: dict[str, Generate
 # --- Hand-written proofs ---------------------------------------------------------------
 
 
-def _run_test_file(tmp_path: Path, catalog: Catalog, service: str, tests: list[dict[str, Any]],
-                   evaluation_interval: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run_test_file(
+    tmp_path: Path,
+    catalog: Catalog,
+    service: str,
+    tests: list[dict[str, Any]],
+    evaluation_interval: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     require_binary("promtool", "prometheus")
     _write(catalog, tmp_path)
     test_file = tmp_path / "proof.yaml"
-    test_file.write_text(yaml.safe_dump({
-        "rule_files": [str(tmp_path / C.alert_rules_path(service))],
-        "evaluation_interval": evaluation_interval or "30s",
-        "tests": tests,
-    }))
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(tmp_path / C.alert_rules_path(service))],
+                "evaluation_interval": evaluation_interval or "30s",
+                "tests": tests,
+            }
+        )
+    )
     return _promtool("test", "rules", test_file)
 
 
@@ -178,26 +195,39 @@ def test_custom_error_codes_count_429_but_not_404_and_go_le_spelling_works(tmp_p
         {"series": f'api_calls_total{{{job},code="200"}}', "values": "0+60x40"},
         {"series": f'api_calls_total{{{job},code="429"}}', "values": "0+30x40"},
         {"series": f'api_calls_total{{{job},code="404"}}', "values": "0+10x40"},
-        {"series": f'api_call_latency_seconds_count{{{job}}}', "values": "0+100x40"},
+        {"series": f"api_call_latency_seconds_count{{{job}}}", "values": "0+100x40"},
         {"series": f'api_call_latency_seconds_bucket{{{job},le="1"}}', "values": "0+75x40"},
         {"series": f'api_call_latency_seconds_bucket{{{job},le="+Inf"}}', "values": "0+100x40"},
         {"series": f'up{{{job},instance="x"}}', "values": "1x40"},
     ]
     ratio = "slo:sli_error:ratio_rate4m40s"
-    tests = [{
-        "interval": "15s",
-        "input_series": series,
-        "promql_expr_test": [
-            # 30 of 100 calls are 429 (errors), 10 are 404 (not errors).
-            {"expr": f'abs({ratio}{{slo="availability"}} - 0.3) < bool 1e-9', "eval_time": "9m",
-             "exp_samples": [{"labels": '{service="gateway",slo="availability",team="edge"}', "value": 1}]},
-            # 25 of 100 calls slower than le="1".
-            {"expr": f'abs({ratio}{{slo="latency"}} - 0.25) < bool 1e-9', "eval_time": "9m",
-             "exp_samples": [{"labels": '{service="gateway",slo="latency",team="edge"}', "value": 1}]},
-            {"expr": 'count(ALERTS{alertstate="firing",slo="availability",severity="page"})', "eval_time": "9m",
-             "exp_samples": [{"labels": "{}", "value": 1}]},
-        ],
-    }]
+    tests = [
+        {
+            "interval": "15s",
+            "input_series": series,
+            "promql_expr_test": [
+                # 30 of 100 calls are 429 (errors), 10 are 404 (not errors).
+                {
+                    "expr": f'abs({ratio}{{slo="availability"}} - 0.3) < bool 1e-9',
+                    "eval_time": "9m",
+                    "exp_samples": [
+                        {"labels": '{service="gateway",slo="availability",team="edge"}', "value": 1}
+                    ],
+                },
+                # 25 of 100 calls slower than le="1".
+                {
+                    "expr": f'abs({ratio}{{slo="latency"}} - 0.25) < bool 1e-9',
+                    "eval_time": "9m",
+                    "exp_samples": [{"labels": '{service="gateway",slo="latency",team="edge"}', "value": 1}],
+                },
+                {
+                    "expr": 'count(ALERTS{alertstate="firing",slo="availability",severity="page"})',
+                    "eval_time": "9m",
+                    "exp_samples": [{"labels": "{}", "value": 1}],
+                },
+            ],
+        }
+    ]
     result = _run_test_file(tmp_path, catalog, "gateway", tests)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -223,18 +253,25 @@ def test_long_windows_derived_with_avg_over_time_match_raw_rates(tmp_path: Path)
         {"series": 'http_requests_total{job="demo",code="500"}', "values": bad},
         {"series": 'up{job="demo",instance="x"}', "values": "1x480"},
     ]
-    raw = ('sum(rate(http_requests_total{job="demo",code=~"5.."}[56m])) / '
-           'sum(rate(http_requests_total{job="demo"}[56m]))')
+    raw = (
+        'sum(rate(http_requests_total{job="demo",code=~"5.."}[56m])) / '
+        'sum(rate(http_requests_total{job="demo"}[56m]))'
+    )
     derived = 'slo:sli_error:ratio_rate56m{slo="availability"}'
-    tests = [{
-        "interval": "15s",
-        "input_series": series,
-        "promql_expr_test": [
-            {"expr": f"abs(sum({derived}) / ({raw}) - 1) < bool 0.03", "eval_time": t,
-             "exp_samples": [{"labels": "{}", "value": 1}]}
-            for t in ("58m", "75m", "90m", "110m")
-        ],
-    }]
+    tests = [
+        {
+            "interval": "15s",
+            "input_series": series,
+            "promql_expr_test": [
+                {
+                    "expr": f"abs(sum({derived}) / ({raw}) - 1) < bool 0.03",
+                    "eval_time": t,
+                    "exp_samples": [{"labels": "{}", "value": 1}],
+                }
+                for t in ("58m", "75m", "90m", "110m")
+            ],
+        }
+    ]
     result = _run_test_file(tmp_path, catalog, "demo", tests)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -257,22 +294,34 @@ def _first_page_test(error_ratio: float, lower: timedelta, upper: timedelta) -> 
     burn = int(upper.total_seconds() // 15) + 8
     ok, bad = 10 * 15 * (1 - error_ratio), 10 * 15 * error_ratio
     end = timedelta(seconds=15 * (warmup + burn))
-    first = ('min(min_over_time(timestamp(ALERTS{alertstate="firing",severity="page"})'
-             f'[{int(end.total_seconds())}s:1m])) - {warmup * 15}')
+    first = (
+        'min(min_over_time(timestamp(ALERTS{alertstate="firing",severity="page"})'
+        f"[{int(end.total_seconds())}s:1m])) - {warmup * 15}"
+    )
     return {
         "interval": "15s",
         "input_series": [
-            {"series": 'http_requests_total{job="api",code="200"}',
-             "values": f"0+150x{warmup - 1} {150 * warmup - 150 + ok}+{ok}x{burn}"},
-            {"series": 'http_requests_total{job="api",code="500"}',
-             "values": f"0+0x{warmup - 1} {bad}+{bad}x{burn}"},
+            {
+                "series": 'http_requests_total{job="api",code="200"}',
+                "values": f"0+150x{warmup - 1} {150 * warmup - 150 + ok}+{ok}x{burn}",
+            },
+            {
+                "series": 'http_requests_total{job="api",code="500"}',
+                "values": f"0+0x{warmup - 1} {bad}+{bad}x{burn}",
+            },
             {"series": 'up{job="api",instance="x"}', "values": f"1x{warmup + burn}"},
         ],
         "promql_expr_test": [
-            {"expr": f"{first} >= bool {int(lower.total_seconds())}", "eval_time": f"{int(end.total_seconds())}s",
-             "exp_samples": [{"labels": "{}", "value": 1}]},
-            {"expr": f"{first} <= bool {int(upper.total_seconds())}", "eval_time": f"{int(end.total_seconds())}s",
-             "exp_samples": [{"labels": "{}", "value": 1}]},
+            {
+                "expr": f"{first} >= bool {int(lower.total_seconds())}",
+                "eval_time": f"{int(end.total_seconds())}s",
+                "exp_samples": [{"labels": "{}", "value": 1}],
+            },
+            {
+                "expr": f"{first} <= bool {int(upper.total_seconds())}",
+                "eval_time": f"{int(end.total_seconds())}s",
+                "exp_samples": [{"labels": "{}", "value": 1}],
+            },
         ],
     }
 

@@ -39,15 +39,25 @@ def am_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _routes(config: Path, **labels: str) -> list[str]:
     require_binary("amtool", "prometheus-alertmanager")
     result = subprocess.run(
-        ["amtool", "config", "routes", "test", f"--config.file={config}", *(f"{k}={v}" for k, v in labels.items())],
-        capture_output=True, text=True, timeout=60,
+        [
+            "amtool",
+            "config",
+            "routes",
+            "test",
+            f"--config.file={config}",
+            *(f"{k}={v}" for k, v in labels.items()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().split(",")
 
 
-@pytest.mark.parametrize("catalog", [REPO / "catalog.yaml", *sorted(TEST_CATALOGS.glob("alerts-*.yaml"))],
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "catalog", [REPO / "catalog.yaml", *sorted(TEST_CATALOGS.glob("alerts-*.yaml"))], ids=lambda p: p.stem
+)
 def test_generated_config_passes_amtool_check_config(tmp_path: Path, catalog: Path) -> None:
     require_binary("amtool", "prometheus-alertmanager")
     path = tmp_path / "alertmanager.yml"
@@ -56,15 +66,26 @@ def test_generated_config_passes_amtool_check_config(tmp_path: Path, catalog: Pa
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("labels", "receivers"), [
-    ({"team": "pay", "severity": "page"}, ["pay-page"]),
-    ({"team": "pay", "severity": "ticket"}, ["pay-ticket"]),
-    ({"team": "web", "severity": "page"}, ["web-page"]),
-    ({"team": "ops", "severity": "ticket"}, ["ops-ticket"]),
-    ({"team": "nobody", "severity": "page"}, ["unrouted"]),
-], ids=["pay pages reach pay-page", "pay tickets reach pay-ticket", "web pages reach web-page",
-        "ops tickets reach ops-ticket", "an unknown team reaches the unrouted receiver"])
-def test_alerts_route_by_team_and_severity(am_config: Path, labels: dict[str, str], receivers: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("labels", "receivers"),
+    [
+        ({"team": "pay", "severity": "page"}, ["pay-page"]),
+        ({"team": "pay", "severity": "ticket"}, ["pay-ticket"]),
+        ({"team": "web", "severity": "page"}, ["web-page"]),
+        ({"team": "ops", "severity": "ticket"}, ["ops-ticket"]),
+        ({"team": "nobody", "severity": "page"}, ["unrouted"]),
+    ],
+    ids=[
+        "pay pages reach pay-page",
+        "pay tickets reach pay-ticket",
+        "web pages reach web-page",
+        "ops tickets reach ops-ticket",
+        "an unknown team reaches the unrouted receiver",
+    ],
+)
+def test_alerts_route_by_team_and_severity(
+    am_config: Path, labels: dict[str, str], receivers: list[str]
+) -> None:
     assert _routes(am_config, service="checkout", slo="availability", **labels) == receivers
 
 
@@ -75,7 +96,9 @@ def test_only_a_catalog_asking_for_the_demo_webhook_gets_it(tmp_path: Path) -> N
     assert C.WEBHOOK_URL in path.read_text()
     # The demo: every alert reaches the local webhook first, then its team's receiver.
     assert _routes(path, service="demo", slo="availability", team="ml-platform", severity="page") == [
-        C.DEMO_WEBHOOK_RECEIVER, "ml-platform-page"]
+        C.DEMO_WEBHOOK_RECEIVER,
+        "ml-platform-page",
+    ]
     assert _routes(path, service="demo", team="nobody", severity="page") == [C.DEMO_WEBHOOK_RECEIVER]
 
 
@@ -96,10 +119,13 @@ def test_receivers_read_secrets_from_files_never_from_the_config() -> None:
 
 def test_tickets_are_inhibited_while_the_same_slo_pages() -> None:
     config = alertmanager.config(ROUTING)
-    assert config["inhibit_rules"] == [{
-        "source_matchers": ['severity="page"'], "target_matchers": ['severity="ticket"'],
-        "equal": ["service", "slo"],
-    }]
+    assert config["inhibit_rules"] == [
+        {
+            "source_matchers": ['severity="page"'],
+            "target_matchers": ['severity="ticket"'],
+            "equal": ["service", "slo"],
+        }
+    ]
     assert config["route"]["group_by"] == ["service", "slo"]
 
 
@@ -116,9 +142,12 @@ def _strict(schema: Any) -> Any:
         schema = {k: _strict(v) for k, v in schema.items()}
         if isinstance(schema.get("pattern"), str) and schema["pattern"].startswith("^(?i)"):
             # Go's RE2 takes inline flags anywhere; Python only at the start.
-            schema["pattern"] = "(?i)^" + schema["pattern"][len("^(?i)"):]
-        if (schema.get("type") == "object" and "properties" in schema
-                and not schema.get("x-kubernetes-preserve-unknown-fields")):
+            schema["pattern"] = "(?i)^" + schema["pattern"][len("^(?i)") :]
+        if (
+            schema.get("type") == "object"
+            and "properties" in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
             schema.setdefault("additionalProperties", False)
         return schema
     if isinstance(schema, list):
@@ -134,10 +163,12 @@ def prometheusrule_schema() -> dict[str, Any]:
     return strict
 
 
-@pytest.mark.parametrize("catalog", [REPO / "catalog.yaml", *sorted(TEST_CATALOGS.glob("alerts-*.yaml"))],
-                         ids=lambda p: p.stem)
-def test_prometheusrules_validate_against_the_crd_schema(prometheusrule_schema: dict[str, Any],
-                                                         catalog: Path) -> None:
+@pytest.mark.parametrize(
+    "catalog", [REPO / "catalog.yaml", *sorted(TEST_CATALOGS.glob("alerts-*.yaml"))], ids=lambda p: p.stem
+)
+def test_prometheusrules_validate_against_the_crd_schema(
+    prometheusrule_schema: dict[str, Any], catalog: Path
+) -> None:
     model: Catalog = load_catalog_file(str(catalog))
     out = generate(model)
     for service in model.services:

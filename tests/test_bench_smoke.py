@@ -64,7 +64,8 @@ def test_update_keeps_sections_it_does_not_own() -> None:
         "## Someone else's\n\ntheirs, untouched\n"
     )
     after = run.update_benchmarks(
-        before, "# Benchmarks\n\nnew preamble\n",
+        before,
+        "# Benchmarks\n\nnew preamble\n",
         {run.SECTION_GENERATION: "new numbers", run.SECTION_DETECTION: "detection"},
     )
     assert "old" not in after
@@ -99,8 +100,14 @@ _StockDumper.add_representer(str, render._str_representer)
 
 
 def _dump(data: Any, dumper: type[yaml.SafeDumper], allow_unicode: bool = True) -> str:
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=allow_unicode, width=1_000_000,
-                     default_flow_style=False)
+    return yaml.dump(
+        data,
+        Dumper=dumper,
+        sort_keys=False,
+        allow_unicode=allow_unicode,
+        width=1_000_000,
+        default_flow_style=False,
+    )
 
 
 def test_render_fast_paths_write_the_bytes_pyyaml_writes() -> None:
@@ -111,11 +118,34 @@ def test_render_fast_paths_write_the_bytes_pyyaml_writes() -> None:
     assert docs
     for doc in docs:
         assert _dump(doc, render._Dumper) == _dump(doc, _StockDumper)
-    alphabet = ["a", " ", "\n", "\t", "\r", ":", "#", "-", "'", '"', "é", "\u2028", "\x85", "\ufeff",
-                "\U0001F600", "{", "|", "\x00", "\uffff", "\xa0", "~"]
+    alphabet = [
+        "a",
+        " ",
+        "\n",
+        "\t",
+        "\r",
+        ":",
+        "#",
+        "-",
+        "'",
+        '"',
+        "é",
+        "\u2028",
+        "\x85",
+        "\ufeff",
+        "\U0001f600",
+        "{",
+        "|",
+        "\x00",
+        "\uffff",
+        "\xa0",
+        "~",
+    ]
     rnd = random.Random(9)
     for _ in range(3000):
         s = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 10)))
         for allow_unicode in (True, False):
             data = {"k": s, "l": [s, {s: s}]}
-            assert _dump(data, render._Dumper, allow_unicode) == _dump(data, _StockDumper, allow_unicode), repr(s)
+            assert _dump(data, render._Dumper, allow_unicode) == _dump(data, _StockDumper, allow_unicode), (
+                repr(s)
+            )

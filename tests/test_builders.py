@@ -43,7 +43,12 @@ def test_window_and_rate() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ms", "formatted"),
-    [("400ms", 400, "400ms"), ("90m", 5_400_000, "1h30m"), ("28d", 28 * 86_400_000, "28d"), ("1h30m", 5_400_000, "1h30m")],
+    [
+        ("400ms", 400, "400ms"),
+        ("90m", 5_400_000, "1h30m"),
+        ("28d", 28 * 86_400_000, "28d"),
+        ("1h30m", 5_400_000, "1h30m"),
+    ],
 )
 def test_durations_round_trip(text: str, ms: int, formatted: str) -> None:
     assert durations.parse_ms(text) == ms
@@ -58,8 +63,15 @@ def test_bad_durations_are_rejected(bad: str) -> None:
 
 @pytest.mark.parametrize(
     ("boundary", "written", "matches"),
-    [(1.0, "1.0", True), (1.0, "1", True), (0.25, "0.25", True), (0.25, "0.250", True), (0.25, "0.2", False),
-     (10.0, "10", True), (10.0, "1", False)],
+    [
+        (1.0, "1.0", True),
+        (1.0, "1", True),
+        (0.25, "0.25", True),
+        (0.25, "0.250", True),
+        (0.25, "0.2", False),
+        (10.0, "10", True),
+        (10.0, "1", False),
+    ],
 )
 def test_le_matcher_accepts_every_client_spelling(boundary: float, written: str, matches: bool) -> None:
     import re
@@ -81,7 +93,7 @@ def test_json_output_keeps_the_stdlib_layout_and_refuses_nan() -> None:
 
     from obsgen.render import to_json
 
-    data = {"b": [1, 2.5, {"z": "é\n\"", "a": None}], "a": {}, "c": []}
+    data = {"b": [1, 2.5, {"z": 'é\n"', "a": None}], "a": {}, "c": []}
     assert to_json(data) == (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     with pytest.raises(ValueError, match="cannot write nan"):
         to_json({"x": [float("nan")]})

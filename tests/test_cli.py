@@ -70,7 +70,10 @@ def test_check_reports_changed_missing_and_stale_files(project: Path) -> None:
 
 def test_removed_service_files_are_stale_then_pruned(project: Path) -> None:
     catalog = yaml.safe_load((project / "catalog.yaml").read_text())
-    catalog["services"]["refunds"] = {"team": "payments", "slos": {"availability": {"kind": "availability", "objective": 99.5}}}
+    catalog["services"]["refunds"] = {
+        "team": "payments",
+        "slos": {"availability": {"kind": "availability", "objective": 99.5}},
+    }
     (project / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     assert obsgen("generate", cwd=project).returncode == 0
     refunds_files = [rel for rel in tree(project) if "refunds" in rel]
@@ -91,16 +94,24 @@ def test_removed_service_files_are_stale_then_pruned(project: Path) -> None:
 def test_invalid_catalog_exits_2_lists_every_problem_and_writes_nothing(project: Path) -> None:
     assert obsgen("generate", cwd=project).returncode == 0
     before = tree(project)
-    text = (project / "catalog.yaml").read_text().replace("team: payments", "team: paymnts").replace(
-        "threshold: 400ms", "threshold: 300ms")
+    text = (
+        (project / "catalog.yaml")
+        .read_text()
+        .replace("team: payments", "team: paymnts")
+        .replace("threshold: 400ms", "threshold: 300ms")
+    )
     (project / "catalog.yaml").write_text(text)
     before["catalog.yaml"] = text.encode()
     result = obsgen("generate", cwd=project)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert any(line.startswith("catalog.yaml:") and "services.pay.team: team 'paymnts'" in line for line in lines)
-    assert any("services.pay.slos.latency.threshold: 300ms is not a bucket boundary" in line for line in lines)
+    assert any(
+        line.startswith("catalog.yaml:") and "services.pay.team: team 'paymnts'" in line for line in lines
+    )
+    assert any(
+        "services.pay.slos.latency.threshold: 300ms is not a bucket boundary" in line for line in lines
+    )
     assert lines[-1] == "2 problems found; nothing was written"
     assert tree(project) == before
 

@@ -38,15 +38,29 @@ def test_four_datasources_with_the_uids_the_dashboards_use() -> None:
     assert by_type["prometheus"]["jsonData"]["timeInterval"] == "15s"  # the catalog's scrape interval
     es = by_type["elasticsearch"]["jsonData"]
     assert (es["index"], es["timeField"], es["logMessageField"], es["logLevelField"]) == (
-        C.ES_INDEX_PATTERN, C.ES_TIME_FIELD, C.LOG_MESSAGE, C.LOG_LEVEL_FIELD)
+        C.ES_INDEX_PATTERN,
+        C.ES_TIME_FIELD,
+        C.LOG_MESSAGE,
+        C.LOG_LEVEL_FIELD,
+    )
 
 
 #: A Loki entry as Fluentd's Loki plugin ships it (tests/test_logging_fluentd_real.py): the stream
 #: labels are taken out of the line.
 LOKI_LABELS = {C.LOG_SERVICE: "demo", C.LOG_ENVIRONMENT: "prod", C.LOG_LEVEL_FIELD: "error"}
 ACCESS_LINES = [
-    pytest.param(dumps({C.LOG_TIME: "2024-01-01T00:00:00Z", C.LOG_MESSAGE: "request", C.LOG_TEAM: "ml",
-                        C.LOG_REQUEST_ID: "4f1c-9a", C.LOG_STATUS: 500}).decode(), id="the library's own lines"),
+    pytest.param(
+        dumps(
+            {
+                C.LOG_TIME: "2024-01-01T00:00:00Z",
+                C.LOG_MESSAGE: "request",
+                C.LOG_TEAM: "ml",
+                C.LOG_REQUEST_ID: "4f1c-9a",
+                C.LOG_STATUS: 500,
+            }
+        ).decode(),
+        id="the library's own lines",
+    ),
     pytest.param(json.dumps({C.LOG_TEAM: "ml", C.LOG_REQUEST_ID: "4f1c-9a"}), id="spaced JSON"),
 ]
 
@@ -108,7 +122,11 @@ def test_links_lead_from_a_request_id_to_every_line_of_that_request_in_both_stor
     assert query["datasource"] == {"type": "elasticsearch", "uid": C.DATASOURCE_ELASTICSEARCH_UID}
     assert query["query"] == f'request_id:"{value}"'
     assert query["metrics"] == [{"id": "1", "type": "logs"}]
-    assert es_links[C.LOG_SERVICE]["url"] == loki["service"]["url"] == "/dashboards?tag=red&query=$${__value.raw}"
+    assert (
+        es_links[C.LOG_SERVICE]["url"]
+        == loki["service"]["url"]
+        == "/dashboards?tag=red&query=$${__value.raw}"
+    )
 
 
 def test_grafana_variables_are_escaped_from_provisioning_env_expansion() -> None:
@@ -140,7 +158,9 @@ def test_one_sidecar_configmap_per_dashboard_carrying_exactly_its_json(case: str
 
 
 def test_a_request_id_holding_a_json_escape_gets_no_link_rather_than_a_broken_one() -> None:
-    (field,) = [f for f in _by_type()["loki"]["jsonData"]["derivedFields"] if f["name"] == "request_id (Loki)"]
+    (field,) = [
+        f for f in _by_type()["loki"]["jsonData"]["derivedFields"] if f["name"] == "request_id (Loki)"
+    ]
     for value in ('a"b', "a\\b"):
         assert derived_value(field, LOKI_LABELS, json.dumps({C.LOG_REQUEST_ID: value})) is None
     assert derived_value(field, LOKI_LABELS, json.dumps({C.LOG_REQUEST_ID: "a'b c"})) == "a'b c"
@@ -156,4 +176,6 @@ def test_json_field_regex_is_anchored_on_the_field_name() -> None:
 def test_a_catalog_without_resources_or_slos_gets_a_service_dashboard_and_an_overview() -> None:
     catalog = case_catalog("dashboards-minimal.yaml")
     assert {p for p in case_dashboards("dashboards-minimal.yaml")} == {
-        C.service_dashboard_path(catalog.services[0].name), C.overview_dashboard_path()}
+        C.service_dashboard_path(catalog.services[0].name),
+        C.overview_dashboard_path(),
+    }

@@ -50,10 +50,17 @@ def test_uids_are_unique_at_most_40_characters_and_derived_from_names(case: str)
 def test_uids_do_not_change_between_releases() -> None:
     """Links and bookmarks point at uids: these exact values are a contract."""
     assert {b["uid"] for b in case_dashboards("catalog.yaml").values()} == {
-        "obsgen-svc-demo", "obsgen-use-nodes", "obsgen-use-containers", "obsgen-overview-all",
+        "obsgen-svc-demo",
+        "obsgen-use-nodes",
+        "obsgen-use-containers",
+        "obsgen-overview-all",
     }
-    assert case_dashboards("dashboards-varied.yaml")["dashboards/search-frontend-with-a-rather-long-name.json"][
-        "uid"] == "obsgen-svc-search-frontend-with-0b74e6e5"
+    assert (
+        case_dashboards("dashboards-varied.yaml")["dashboards/search-frontend-with-a-rather-long-name.json"][
+            "uid"
+        ]
+        == "obsgen-svc-search-frontend-with-0b74e6e5"
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -93,7 +100,9 @@ def test_datasources_are_uid_objects_pointing_at_the_datasource_variable(
 
 
 @pytest.mark.parametrize(("case", "path", "board"), BOARDS, ids=BOARD_IDS)
-def test_instance_variable_where_a_dashboard_shows_one_job(case: str, path: str, board: dict[str, Any]) -> None:
+def test_instance_variable_where_a_dashboard_shows_one_job(
+    case: str, path: str, board: dict[str, Any]
+) -> None:
     variables = {v["name"]: v for v in board["templating"]["list"]}
     exprs = [t["expr"] for p in board["panels"] for t in p["targets"]]
     if path == C.overview_dashboard_path():
@@ -114,13 +123,17 @@ def test_panels_tile_the_grid_without_overlapping(case: str, path: str, board: d
     for panel in board["panels"]:
         pos = panel["gridPos"]
         assert pos["x"] + pos["w"] <= 24 and pos["w"] > 0 and pos["h"] > 0
-        mine = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])}
+        mine = {
+            (x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])
+        }
         assert not cells & mine, panel["title"]
         cells |= mine
 
 
 @pytest.mark.parametrize(("case", "path", "board"), BOARDS, ids=BOARD_IDS)
-def test_every_panel_says_what_it_shows_under_its_own_title(case: str, path: str, board: dict[str, Any]) -> None:
+def test_every_panel_says_what_it_shows_under_its_own_title(
+    case: str, path: str, board: dict[str, Any]
+) -> None:
     for panel in board["panels"]:
         assert panel["title"] and panel["description"], panel
     titles = [p["title"] for p in board["panels"]]
@@ -144,7 +157,10 @@ def test_service_dashboards_link_runbook_logs_and_overview(case: str) -> None:
         assert "%22uid%22%3A%22elasticsearch%22" in es and "service%3A%5C%22" + service.name in es
         assert "${__from}" in loki and "${__to}" in es
         error_panel = next(p for p in board["panels"] if p["title"] == "Error ratio")
-        assert {link["title"] for link in error_panel["links"]} == {"Error logs (Loki)", "Error logs (Elasticsearch)"}
+        assert {link["title"] for link in error_panel["links"]} == {
+            "Error logs (Loki)",
+            "Error logs (Elasticsearch)",
+        }
 
 
 def test_every_panel_type_and_each_slo_panel_is_generated() -> None:
@@ -156,8 +172,10 @@ def test_every_panel_type_and_each_slo_panel_is_generated() -> None:
     titles = [p["title"] for p in board["panels"]]
     for slo in case_catalog("catalog.yaml").services[0].slos:
         assert [t for t in titles if t.startswith(f"{slo.name}: ")] == [
-            f"{slo.name}: SLI over the time range", f"{slo.name}: SLI vs objective ({slo.objective_percent:g}%)",
-            f"{slo.name}: error budget left (28d)", f"{slo.name}: burn rate",
+            f"{slo.name}: SLI over the time range",
+            f"{slo.name}: SLI vs objective ({slo.objective_percent:g}%)",
+            f"{slo.name}: error budget left (28d)",
+            f"{slo.name}: burn rate",
         ]
 
 
@@ -172,20 +190,38 @@ def _steps(panel: dict[str, Any]) -> list[tuple[str, float | None]]:
 def test_burn_rate_panels_draw_the_thresholds_of_the_enabled_alerts() -> None:
     demo = case_dashboards("catalog.yaml")["dashboards/demo.json"]
     burn = _panel(demo, "availability: burn rate")
-    assert _steps(burn) == [("transparent", None), ("orange", 1.0), ("orange", 3.0), ("red", 6.0), ("red", 14.4)]
+    assert _steps(burn) == [
+        ("transparent", None),
+        ("orange", 1.0),
+        ("orange", 3.0),
+        ("red", 6.0),
+        ("red", 14.4),
+    ]
     assert burn["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "dashed"
     # 28d period: the 1h/6h/1d/3d long windows scale by 28/30.
     assert [t["legendFormat"].split(" (")[0] for t in burn["targets"]] == [
-        "over 56m", "over 5h36m", "over 22h24m", "over 2d19h12m"]
+        "over 56m",
+        "over 5h36m",
+        "over 22h24m",
+        "over 2d19h12m",
+    ]
     # checkout pages nobody (alerting.page: false): only ticket thresholds are drawn.
     checkout = case_dashboards("dashboards-varied.yaml")["dashboards/checkout.json"]
-    assert _steps(_panel(checkout, "fast: burn rate")) == [("transparent", None), ("orange", 1.0), ("orange", 3.0)]
+    assert _steps(_panel(checkout, "fast: burn rate")) == [
+        ("transparent", None),
+        ("orange", 1.0),
+        ("orange", 3.0),
+    ]
 
 
 def test_error_and_latency_panels_draw_the_slo_objectives() -> None:
     checkout = case_dashboards("dashboards-varied.yaml")["dashboards/checkout.json"]
     assert _steps(_panel(checkout, "Error ratio")) == [("transparent", None), ("red", 0.0005)]
-    assert _steps(_panel(checkout, "Latency quantiles")) == [("transparent", None), ("red", 0.1), ("red", 0.4)]
+    assert _steps(_panel(checkout, "Latency quantiles")) == [
+        ("transparent", None),
+        ("red", 0.1),
+        ("red", 0.4),
+    ]
     assert _steps(_panel(checkout, "fast: SLI vs objective (95%)")) == [("transparent", None), ("red", 0.95)]
 
 

@@ -58,7 +58,9 @@ def _drop_none(data: Any) -> Any:
 
 def _errors(schema: dict[str, Any], document: Any) -> list[str]:
     validator = jsonschema.Draft7Validator(schema)
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in validator.iter_errors(document)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in validator.iter_errors(document)
+    ]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -66,7 +68,9 @@ def test_every_dashboard_validates_against_grafanas_dashboard_schema(case: str) 
     base, strict = _schemas(schema_path("grafana-dashboard.schema.json"))
     problems = {}
     for path, board in case_dashboards(case).items():
-        errors = _errors(base, _drop_none(board)) + [f"(strict) {e}" for e in _errors(strict, _drop_none(board))]
+        errors = _errors(base, _drop_none(board)) + [
+            f"(strict) {e}" for e in _errors(strict, _drop_none(board))
+        ]
         if errors:
             problems[path] = errors
     assert problems == {}
@@ -88,11 +92,13 @@ def _rule_file(case: str) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     for path, board in sorted(case_dashboards(case).items()):
         for title, expr in panel_queries(board):
-            rules.append({
-                "record": f"dashboard:query_{len(rules)}:check",
-                "expr": expr,
-                "labels": {"dashboard": Path(path).stem, "panel": title},
-            })
+            rules.append(
+                {
+                    "record": f"dashboard:query_{len(rules)}:check",
+                    "expr": expr,
+                    "labels": {"dashboard": Path(path).stem, "panel": title},
+                }
+            )
     return {"groups": [{"name": f"dashboards-{case}", "rules": rules}]}
 
 
@@ -112,11 +118,22 @@ def test_every_panel_query_parses_with_promtool(tmp_path: Path) -> None:
 def test_promtool_catches_a_broken_query(tmp_path: Path) -> None:
     """The parse check can fail: a query broken the way string gluing breaks one is rejected."""
     promtool = require_binary("promtool", "prometheus")
-    broken = {"groups": [{"name": "broken", "rules": [
-        {"record": "dashboard:broken:check", "expr": 'sum(rate(http_requests_total{job="a"b"}[1m]))'},
-    ]}]}
+    broken = {
+        "groups": [
+            {
+                "name": "broken",
+                "rules": [
+                    {
+                        "record": "dashboard:broken:check",
+                        "expr": 'sum(rate(http_requests_total{job="a"b"}[1m]))',
+                    },
+                ],
+            }
+        ]
+    }
     rule_file = tmp_path / "broken.yaml"
     rule_file.write_text(yaml.safe_dump(broken), "utf-8")
-    result = subprocess.run([promtool, "check", "rules", str(rule_file)], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(rule_file)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0

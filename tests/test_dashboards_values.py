@@ -23,8 +23,10 @@ BASE = '{job="demo",instance="demo-1:8000",method="POST",route="/predict"'
 
 
 def _series(name: str, labels: str, per_scrape: float) -> dict[str, str]:
-    return {"series": f"{name}{BASE},{labels}}}" if labels else f"{name}{BASE}}}",
-            "values": f"0+{per_scrape:g}x{POINTS}"}
+    return {
+        "series": f"{name}{BASE},{labels}}}" if labels else f"{name}{BASE}}}",
+        "values": f"0+{per_scrape:g}x{POINTS}",
+    }
 
 
 INPUT = [
@@ -40,8 +42,12 @@ INPUT = [
 EXPECTED: list[tuple[str, str, int, list[dict[str, Any]]]] = [
     ("demo", "Requests / s now", 0, [{"labels": "{}", "value": 10}]),
     ("demo", "Error ratio", 0, [{"labels": "{}", "value": 0.1}]),
-    ("demo", "Requests by status class", 0, [
-        {"labels": '{code_class="2xx"}', "value": 9}, {"labels": '{code_class="5xx"}', "value": 1}]),
+    (
+        "demo",
+        "Requests by status class",
+        0,
+        [{"labels": '{code_class="2xx"}', "value": 9}, {"labels": '{code_class="5xx"}', "value": 1}],
+    ),
     ("demo", "Errors by route and code", 0, [{"labels": '{code="500",route="/predict"}', "value": 1}]),
     ("demo", "availability: SLI vs objective (99.9%)", 0, [{"labels": "{}", "value": 0.9}]),
     ("demo", "availability: burn rate", 0, [{"labels": "{}", "value": 100}]),
@@ -51,9 +57,15 @@ EXPECTED: list[tuple[str, str, int, list[dict[str, Any]]]] = [
     ("demo", "latency: error budget left (28d)", 0, [{"labels": "{}", "value": -19}]),
     ("overview", "Services, worst first", 0, [{"labels": '{service="demo"}', "value": 10}]),
     ("overview", "Services, worst first", 3, [{"labels": '{service="demo"}', "value": -99}]),
-    ("overview", "Error budget left, worst first", 0, [
-        {"labels": '{service="demo",slo="availability"}', "value": -99},
-        {"labels": '{service="demo",slo="latency"}', "value": -19}]),
+    (
+        "overview",
+        "Error budget left, worst first",
+        0,
+        [
+            {"labels": '{service="demo",slo="availability"}', "value": -99},
+            {"labels": '{service="demo",slo="latency"}', "value": -19},
+        ],
+    ),
 ]
 
 
@@ -72,21 +84,34 @@ def test_panel_queries_compute_rates_ratios_budgets_and_burn_rates(tmp_path: Pat
         {"expr": f"round(({_query(d, t, i)}) * 1000) / 1000", "eval_time": "1h", "exp_samples": samples}
         for d, t, i, samples in EXPECTED
     ]
-    tests = {"rule_files": [], "evaluation_interval": "1m",
-             "tests": [{"interval": SCRAPE, "input_series": INPUT, "promql_expr_test": cases}]}
+    tests = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": SCRAPE, "input_series": INPUT, "promql_expr_test": cases}],
+    }
     path = tmp_path / "values.test.yaml"
     path.write_text(yaml.safe_dump(tests, sort_keys=False), "utf-8")
-    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("wrong", [0.11, 101])
 def test_the_value_check_can_fail(tmp_path: Path, wrong: float) -> None:
     promtool = require_binary("promtool", "prometheus")
-    case = {"expr": f"round(({_query('demo', 'availability: burn rate', 0)}) * 1000) / 1000", "eval_time": "1h",
-            "exp_samples": [{"labels": "{}", "value": wrong}]}
-    tests = {"rule_files": [], "tests": [{"interval": SCRAPE, "input_series": INPUT, "promql_expr_test": [case]}]}
+    case = {
+        "expr": f"round(({_query('demo', 'availability: burn rate', 0)}) * 1000) / 1000",
+        "eval_time": "1h",
+        "exp_samples": [{"labels": "{}", "value": wrong}],
+    }
+    tests = {
+        "rule_files": [],
+        "tests": [{"interval": SCRAPE, "input_series": INPUT, "promql_expr_test": [case]}],
+    }
     path = tmp_path / "wrong.test.yaml"
     path.write_text(yaml.safe_dump(tests, sort_keys=False), "utf-8")
-    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0

@@ -121,7 +121,9 @@ def test_request_id_is_echoed_and_logged_with_the_access_fields(demo: DemoProces
     assert line[c.LOG_METHOD] == "GET"
     assert isinstance(line[c.LOG_DURATION_MS], float)
     assert line[c.LOG_SERVICE] == "demo" and line[c.LOG_ENVIRONMENT] == "dev"
-    assert isinstance(line[D.LOG_MODEL_VERSION], int), "the demo's catalog maps model_version: it must be logged"
+    assert isinstance(line[D.LOG_MODEL_VERSION], int), (
+        "the demo's catalog maps model_version: it must be logged"
+    )
     assert generated in by_id
 
 

@@ -69,7 +69,8 @@ def test_sigterm_fails_readiness_serves_through_the_delay_then_drains_and_exits_
 
         # During the delay: readiness fails at once, while other requests are still served.
         ready = wait_for(
-            lambda: r if (r := demo.try_get(c.READINESS_PATH)) is not None and r.status_code == 503 else None, "503"
+            lambda: r if (r := demo.try_get(c.READINESS_PATH)) is not None and r.status_code == 503 else None,
+            "503",
         )
         assert ready.json()["state"] == "draining"
         during = demo.try_get(f"{D.DEMO_PREDICT_PATH}?text=good")

@@ -243,10 +243,15 @@ def test_the_workload_comes_from_the_services_deploy_block_or_defaults(catalog: 
 
 def test_a_service_without_a_deploy_block_gets_no_workload_only_a_servicemonitor(catalog: Catalog) -> None:
     plan = _plan(catalog)
-    assert not any(path.endswith("/edge.yaml") for path in plan if not path.startswith(C.K8S_SERVICEMONITORS_DIR))
+    assert not any(
+        path.endswith("/edge.yaml") for path in plan if not path.startswith(C.K8S_SERVICEMONITORS_DIR)
+    )
     for env in ("prod", "qa"):
-        names = {d["metadata"]["name"] for kind in ("Deployment", "Service", "ConfigMap")
-                 for d in _docs(catalog, kind, env)}
+        names = {
+            d["metadata"]["name"]
+            for kind in ("Deployment", "Service", "ConfigMap")
+            for d in _docs(catalog, kind, env)
+        }
         assert not any(name.startswith("edge") for name in names)
     monitors = [m for m in _docs(catalog, "ServiceMonitor") if m["metadata"]["name"] == "edge"]
     assert len(monitors) == 2

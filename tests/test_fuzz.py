@@ -39,11 +39,18 @@ FUZZ = settings(
 )
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20), st.sampled_from(["5..", "400ms", "1h", "99.9", "payments", "pay", "-1", "1e309", "{", "\x00"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["5..", "400ms", "1h", "99.9", "payments", "pay", "-1", "1e309", "{", "\x00"]),
 )
 values = st.recursive(
-    scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -89,8 +96,13 @@ def check(text: bytes) -> None:
 
 
 @FUZZ
-@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["delete", "replace", "add"]), values),
-                min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["delete", "replace", "add"]), values),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_structural_mutations_never_crash(mutations: list[tuple[tuple[Any, ...], str, Any]]) -> None:
     doc: Any = BASE
     for path, action, value in mutations:
@@ -105,4 +117,4 @@ def test_structural_mutations_never_crash(mutations: list[tuple[tuple[Any, ...],
 @given(st.integers(0, len(starter_catalog())), st.binary(min_size=0, max_size=8), st.integers(0, 8))
 def test_byte_level_mutations_never_crash(at: int, insert: bytes, delete: int) -> None:
     raw = starter_catalog().encode()
-    check(raw[:at] + insert + raw[at + delete:])
+    check(raw[:at] + insert + raw[at + delete :])

@@ -274,8 +274,15 @@ def test_bad_log_level_falls_back_to_info_with_a_warning() -> None:
 
 @pytest.mark.parametrize(
     ("given", "kept"),
-    [("req-42", True), ("a" * 128, True), ("a" * 129, False), ("", False), (None, False),
-     ("bad\nline", False), ("caf\u00e9", False)],
+    [
+        ("req-42", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("", False),
+        (None, False),
+        ("bad\nline", False),
+        ("caf\u00e9", False),
+    ],
 )
 def test_one_rule_accepts_a_callers_request_id_for_asgi_and_wsgi(given: str | None, kept: bool) -> None:
     from obsgen.instrument.logs import request_id_from

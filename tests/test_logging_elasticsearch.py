@@ -54,9 +54,14 @@ def test_the_ilm_policy_has_the_documented_shape() -> None:
     [
         pytest.param(("index_patterns",), [], id="no index pattern"),
         pytest.param(("template", "mappings", "dynamic"), "sometimes", id="unknown dynamic mode"),
-        pytest.param(("template", "mappings", "properties", "url"), {"type": "string"}, id="ES 2 string type"),
-        pytest.param(("template", "mappings", "properties", "status"), {"type": "integer", "ignore_above": 5},
-                     id="ignore_above on a number"),
+        pytest.param(
+            ("template", "mappings", "properties", "url"), {"type": "string"}, id="ES 2 string type"
+        ),
+        pytest.param(
+            ("template", "mappings", "properties", "status"),
+            {"type": "integer", "ignore_above": 5},
+            id="ignore_above on a number",
+        ),
         pytest.param(("template", "settings", "index", "lifecycle"), {"nmae": "x"}, id="misspelt setting"),
         pytest.param(("templates",), {}, id="unknown top-level key"),
     ],
@@ -88,15 +93,27 @@ def test_a_services_log_fields_reach_the_mapping() -> None:
 @pytest.mark.parametrize(
     ("field", "type_"),
     [
-        (C.LOG_RETRIES, "integer"), (C.LOG_STATUS, "integer"), (C.LOG_DURATION_MS, "float"),
-        (C.LOG_TIME, "date"), (C.ES_TIME_FIELD, "date"), (C.LOG_MESSAGE, "text"),
-        (C.LOG_URL, "keyword"), (C.LOG_REQUEST_ID, "keyword"), (C.LOG_ERROR_CODE, "keyword"),
-        (C.LOG_SERVICE, "keyword"), (C.LOG_ENVIRONMENT, "keyword"), (C.LOG_TEAM, "keyword"),
-        (C.LOG_LEVEL_FIELD, "keyword"), (C.LOG_METHOD, "keyword"), (C.LOG_ROUTE, "keyword"),
+        (C.LOG_RETRIES, "integer"),
+        (C.LOG_STATUS, "integer"),
+        (C.LOG_DURATION_MS, "float"),
+        (C.LOG_TIME, "date"),
+        (C.ES_TIME_FIELD, "date"),
+        (C.LOG_MESSAGE, "text"),
+        (C.LOG_URL, "keyword"),
+        (C.LOG_REQUEST_ID, "keyword"),
+        (C.LOG_ERROR_CODE, "keyword"),
+        (C.LOG_SERVICE, "keyword"),
+        (C.LOG_ENVIRONMENT, "keyword"),
+        (C.LOG_TEAM, "keyword"),
+        (C.LOG_LEVEL_FIELD, "keyword"),
+        (C.LOG_METHOD, "keyword"),
+        (C.LOG_ROUTE, "keyword"),
         (C.LOG_DOCKER_LINE, "text"),
     ],
 )
-def test_standard_fields_are_mapped_with_their_types(example_catalog: Catalog, field: str, type_: str) -> None:
+def test_standard_fields_are_mapped_with_their_types(
+    example_catalog: Catalog, field: str, type_: str
+) -> None:
     assert props(example_catalog)[field]["type"] == type_
 
 
@@ -120,7 +137,8 @@ def test_unmapped_fields_are_stored_not_indexed_and_bad_values_do_not_reject_the
 
 def test_a_catalog_that_would_exceed_the_total_fields_limit_is_refused() -> None:
     services = "\n".join(
-        f"  s{i}: {{team: t, logs: {{fields: [{', '.join(f'f{i}_{j}' for j in range(100))}]}}}}" for i in range(10)
+        f"  s{i}: {{team: t, logs: {{fields: [{', '.join(f'f{i}_{j}' for j in range(100))}]}}}}"
+        for i in range(10)
     )
     # Refused by the catalog layer (validate ok must mean generate succeeds), not by the generator.
     with pytest.raises(CatalogError, match="Elasticsearch's field limit"):

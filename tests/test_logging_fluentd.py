@@ -51,7 +51,12 @@ def outputs(root: Section) -> list[Section]:
     """Every section that writes somewhere: stores of copy, and plain non-relabel matches."""
     found = []
     for section in root.walk():
-        if section.name in ("store", "match") and section.params.get("@type") not in (None, "copy", "relabel", "null"):
+        if section.name in ("store", "match") and section.params.get("@type") not in (
+            None,
+            "copy",
+            "relabel",
+            "null",
+        ):
             found.append(section)
     return found
 
@@ -79,7 +84,9 @@ def test_the_parser_rejects_malformed_configs(text: str) -> None:
         parse(text)
 
 
-def test_one_forward_input_on_the_port_fluent_logger_and_the_docker_driver_use(example_catalog: Catalog) -> None:
+def test_one_forward_input_on_the_port_fluent_logger_and_the_docker_driver_use(
+    example_catalog: Catalog,
+) -> None:
     (source,) = conf_of(example_catalog).sections("source")
     assert source.params["@type"] == "forward"
     assert int(source.params["port"]) == C.DEFAULT_FLUENTD_PORT

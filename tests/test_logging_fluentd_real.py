@@ -387,6 +387,7 @@ def test_with_elasticsearch_down_and_its_buffer_full_loki_still_receives_everyth
         markers = [uuid.uuid4().hex for _ in range(400)]
         for i in range(0, len(markers), 50):
             running.send(TAG, *(_line(m, **{C.LOG_MESSAGE: padding}) for m in markers[i : i + 50]))
+
             # Loki keeps up with every batch while ES's buffer overflows
             def batch_in_loki(i: int = i) -> bool:
                 return all(running.loki_lines(m) for m in markers[i : i + 50])
@@ -395,11 +396,15 @@ def test_with_elasticsearch_down_and_its_buffer_full_loki_still_receives_everyth
                 batch_in_loki,
                 f"Loki to receive records {i}..{i + 49} while Elasticsearch is down with a full buffer",
             )
-        running.fluentd.wait(lambda: "dropping oldest chunk" in running.fluentd.log(), "the ES buffer to overflow")
+        running.fluentd.wait(
+            lambda: "dropping oldest chunk" in running.fluentd.log(), "the ES buffer to overflow"
+        )
         assert running.es.documents() == []
         assert all(len(running.loki_lines(m)) == 1 for m in markers), "every record once in Loki"
         running.es.start()
-        running.fluentd.wait(lambda: running.es_docs(markers[-1]), "the newest record to reach ES once it is back")
+        running.fluentd.wait(
+            lambda: running.es_docs(markers[-1]), "the newest record to reach ES once it is back"
+        )
         stored = [doc[C.LOG_REQUEST_ID] for _, doc in running.es.documents()]
         assert len(stored) == len(set(stored)), "nothing twice"
         assert len(stored) < len(markers), "chunks beyond the buffer's limit were dropped, not kept"

@@ -46,7 +46,9 @@ def loaded(catalog: Catalog) -> dict[str, Any]:
 def test_the_config_validates_against_lokis_schema(
     example_catalog: Catalog, loki_schema: jsonschema.Draft7Validator
 ) -> None:
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in loki_schema.iter_errors(loaded(example_catalog))]
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}" for e in loki_schema.iter_errors(loaded(example_catalog))
+    ]
     assert errors == []
 
 

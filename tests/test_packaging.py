@@ -26,7 +26,9 @@ from tests.conftest import REPO
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 PROJECT = PYPROJECT["project"]
 #: The README's install line, with its placeholders.
-README_INSTALL = re.compile(r'pip install "obsgen\[generate\] @ (git\+https://<your-git-host>/<org>/obsgen@<ref>)"')
+README_INSTALL = re.compile(
+    r'pip install "obsgen\[generate\] @ (git\+https://<your-git-host>/<org>/obsgen@<ref>)"'
+)
 
 
 def _requirements(extras: set[str]) -> list[Requirement]:
@@ -42,9 +44,7 @@ def pulled(*extras: str) -> set[str]:
     todo: list[tuple[Requirement, set[str]]] = [(r, set()) for r in _requirements(set(extras))]
     while todo:
         req, active = todo.pop()
-        if req.marker is not None and not any(
-            req.marker.evaluate({"extra": e}) for e in (active or {""})
-        ):
+        if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in (active or {""})):
             continue
         name = canonicalize_name(req.name)
         if name == "obsgen":
@@ -95,16 +95,27 @@ def _imports(path: Path) -> set[str]:
     return names - set(sys.stdlib_module_names) - {"obsgen", "__future__"}
 
 
-@pytest.mark.parametrize(("part", "extras"), [
-    ("instrument", ("instrument",)),
-    ("demo", ("demo",)),
-    ("openslo", ("openslo",)),
-    ("", ("generate",)),
-], ids=["obsgen.instrument", "obsgen.demo", "obsgen.openslo", "the generator"])
+@pytest.mark.parametrize(
+    ("part", "extras"),
+    [
+        ("instrument", ("instrument",)),
+        ("demo", ("demo",)),
+        ("openslo", ("openslo",)),
+        ("", ("generate",)),
+    ],
+    ids=["obsgen.instrument", "obsgen.demo", "obsgen.openslo", "the generator"],
+)
 def test_every_directly_imported_package_is_declared_by_its_extra(part: str, extras: tuple[str, ...]) -> None:
     root = REPO / "obsgen"
-    files = [p for p in root.rglob("*.py") if (p.relative_to(root).parts[0] == part if part else
-                                               p.relative_to(root).parts[0] not in {"instrument", "demo", "openslo"})]
+    files = [
+        p
+        for p in root.rglob("*.py")
+        if (
+            p.relative_to(root).parts[0] == part
+            if part
+            else p.relative_to(root).parts[0] not in {"instrument", "demo", "openslo"}
+        )
+    ]
     assert files
     dists = md.packages_distributions()
     declared = {canonicalize_name(r.name) for r in _requirements(set(extras))}
@@ -115,7 +126,9 @@ def test_every_directly_imported_package_is_declared_by_its_extra(part: str, ext
     for path in files:
         for module in _imports(path):
             owners = {canonicalize_name(d) for d in dists.get(module, [])}
-            assert owners & declared, f"{path.relative_to(REPO)} imports {module} ({owners}): declare it in {extras}"
+            assert owners & declared, (
+                f"{path.relative_to(REPO)} imports {module} ({owners}): declare it in {extras}"
+            )
 
 
 BLOCK = """
@@ -129,21 +142,33 @@ sys.meta_path.insert(0, Block())
 """
 
 
-@pytest.mark.parametrize(("blocked", "code"), [
-    ({"yaml", "jinja2", "grafanalib", "attr", "starlette"},
-     "import obsgen.instrument, obsgen.instrument.wsgi"),
-    ({"yaml", "jinja2", "grafanalib", "attr"},
-     "import obsgen.demo.app, obsgen.demo.loadgen"),
-    ({"uvicorn", "starlette", "fluent", "msgpack", "prometheus_client"},
-     "import obsgen.cli, obsgen.explain, obsgen.writer\n"
-     "from obsgen.generate import generate, generators\n"
-     "from obsgen.catalog import load_catalog_file\n"
-     "generators(); generate(load_catalog_file({catalog!r}))"),
-], ids=["obsgen.instrument without the generator's packages", "obsgen.demo without them",
-        "the generator without the web server's"])
+@pytest.mark.parametrize(
+    ("blocked", "code"),
+    [
+        (
+            {"yaml", "jinja2", "grafanalib", "attr", "starlette"},
+            "import obsgen.instrument, obsgen.instrument.wsgi",
+        ),
+        ({"yaml", "jinja2", "grafanalib", "attr"}, "import obsgen.demo.app, obsgen.demo.loadgen"),
+        (
+            {"uvicorn", "starlette", "fluent", "msgpack", "prometheus_client"},
+            "import obsgen.cli, obsgen.explain, obsgen.writer\n"
+            "from obsgen.generate import generate, generators\n"
+            "from obsgen.catalog import load_catalog_file\n"
+            "generators(); generate(load_catalog_file({catalog!r}))",
+        ),
+    ],
+    ids=[
+        "obsgen.instrument without the generator's packages",
+        "obsgen.demo without them",
+        "the generator without the web server's",
+    ],
+)
 def test_each_part_runs_without_the_other_parts_packages(blocked: set[str], code: str) -> None:
     program = BLOCK.format(blocked=sorted(blocked)) + code.format(catalog=str(REPO / "catalog.yaml"))
-    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -164,16 +189,31 @@ def test_the_readme_install_line_installs_a_working_generator(tmp_path: Path) ->
     target = tmp_path / "site"
     # --no-deps: the dependencies are the test environment's; what they are is tested above.
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), spec],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            spec,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (target / "bin" / "obsgen").exists(), "the console script is installed"
     check = subprocess.run(
         [sys.executable, "-c", "import obsgen, obsgen.cli; print(obsgen.__file__, obsgen.__version__)"],
-        capture_output=True, text=True, timeout=60,
-        env={**os.environ, "PYTHONPATH": str(target)}, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(target)},
+        cwd=tmp_path,
     )
     assert check.returncode == 0, check.stderr
     where, version = check.stdout.split()
@@ -189,7 +229,11 @@ def test_the_console_script_says_what_to_install_without_the_generator(tmp_path:
     blocker.write_text("raise ModuleNotFoundError('No module named yaml', name='yaml')\n")
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from obsgen.console import main; sys.exit(main(['validate']))"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(tmp_path)}, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        cwd=tmp_path,
     )
     assert result.returncode == 2
     assert 'pip install "obsgen[generate]"' in result.stderr and "Traceback" not in result.stderr

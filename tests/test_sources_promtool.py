@@ -602,8 +602,10 @@ def _cluster(cluster: str, spans: Spans) -> list[dict[str, str]]:
     for i in (1, 2):
         target = {"job": "api", "instance": f"10.0.{cluster[1:]}.{i}:8000", "cluster": cluster}
         out.append({"series": _sel("up", target), "values": _spans(spans, None)})
-        streams = [*starlette("ok", "mine", "/", target, PER_SCRAPE, PER_SCRAPE),
-                   *starlette("client", "mine", "/", target, 5, 5)]
+        streams = [
+            *starlette("ok", "mine", "/", target, PER_SCRAPE, PER_SCRAPE),
+            *starlette("client", "mine", "/", target, 5, 5),
+        ]
         out += [{"series": k, "values": _spans(spans, v)} for k, v in sorted(_per_scrape(streams).items())]
     return out
 
@@ -636,21 +638,32 @@ def test_a_cluster_gone_from_discovery_pages_with_its_label_and_resolves(tmp_pat
         *_cluster("c3", [(True, left_at), (False, long_end - left_at + 2 * EVAL)]),
     ]
     tests = [
-        _gone_test("starlette-exporter: a cluster gone from discovery pages with its label, then resolves "
-                   "when it returns", returns, [
-            never(_alerts(**gone), WARM - EVAL),
-            fires(_alerts(**gone, cluster="c3", severity=C.SEVERITY_PAGE), WARM + bound),
-            never(_alerts(**gone, cluster="c1"), end),
-            never(_alerts(**gone, cluster="c4"), end),
-            never(_alerts(alertname=C.ALERT_SERVICE_ABSENT), end),
-            never(_alerts(alertname=C.ALERT_SLO_BURN), end),
-            {"expr": _alerts(**gone), "eval_time": f"{int(end.total_seconds())}s", "exp_samples": []},
-        ]),
-        _gone_test("starlette-exporter: a cluster gone for longer than the window counts as removed",
-                   stays_gone, [
-            fires(_alerts(**gone, cluster="c3"), left_at + window - timedelta(minutes=5)),
-            {"expr": _alerts(**gone), "eval_time": f"{int(long_end.total_seconds())}s", "exp_samples": []},
-        ]),
+        _gone_test(
+            "starlette-exporter: a cluster gone from discovery pages with its label, then resolves "
+            "when it returns",
+            returns,
+            [
+                never(_alerts(**gone), WARM - EVAL),
+                fires(_alerts(**gone, cluster="c3", severity=C.SEVERITY_PAGE), WARM + bound),
+                never(_alerts(**gone, cluster="c1"), end),
+                never(_alerts(**gone, cluster="c4"), end),
+                never(_alerts(alertname=C.ALERT_SERVICE_ABSENT), end),
+                never(_alerts(alertname=C.ALERT_SLO_BURN), end),
+                {"expr": _alerts(**gone), "eval_time": f"{int(end.total_seconds())}s", "exp_samples": []},
+            ],
+        ),
+        _gone_test(
+            "starlette-exporter: a cluster gone for longer than the window counts as removed",
+            stays_gone,
+            [
+                fires(_alerts(**gone, cluster="c3"), left_at + window - timedelta(minutes=5)),
+                {
+                    "expr": _alerts(**gone),
+                    "eval_time": f"{int(long_end.total_seconds())}s",
+                    "exp_samples": [],
+                },
+            ],
+        ),
     ]
     run = _run(tmp_path, cat, tests)
     assert run.returncode == 0, run.stdout + run.stderr

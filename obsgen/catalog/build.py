@@ -75,8 +75,12 @@ def _cross_field_problems(doc: Document) -> list[Problem]:
         if isinstance(team, str) and team_names and team not in team_names:
             close = difflib.get_close_matches(team, team_names, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(doc.problem((*path, "team"), f"team {team!r} is not defined under teams; {hint}"
-                                                         f"known teams: {', '.join(team_names)}"))
+            problems.append(
+                doc.problem(
+                    (*path, "team"),
+                    f"team {team!r} is not defined under teams; {hint}known teams: {', '.join(team_names)}",
+                )
+            )
         problems += sources.service_problems(s, path, doc)
         for slo_name, slo_raw in _dict(s.get("slos")).items():
             problems += _objective_problems(_dict(slo_raw), (*path, "slos", slo_name), doc)
@@ -120,24 +124,41 @@ def _deployment_problems(doc: Document) -> list[Problem]:
     outputs = data.get("outputs", list(OUTPUTS))
     outputs = outputs if isinstance(outputs, list) else list(OUTPUTS)
     if "rule_tests" in outputs and "rules" not in outputs:
-        problems.append(doc.problem(("outputs",), "rule_tests test the generated rules: add rules to outputs, "
-                                                  "or drop rule_tests"))
+        problems.append(
+            doc.problem(
+                ("outputs",), "rule_tests test the generated rules: add rules to outputs, or drop rule_tests"
+            )
+        )
     top, nested = data.get("grafana_url"), deploy.get("grafana_url")
     if isinstance(top, str) and isinstance(nested, str) and top.rstrip("/") != nested.rstrip("/"):
-        problems.append(doc.problem(("deploy", "grafana_url"), f"differs from grafana_url ({top}); "
-                                                               "set only deploy.grafana_url"))
+        problems.append(
+            doc.problem(
+                ("deploy", "grafana_url"), f"differs from grafana_url ({top}); set only deploy.grafana_url"
+            )
+        )
     target = deploy.get("target", "compose")
     if deploy.get("demo_webhook") is True and target != "compose":
-        problems.append(doc.problem(("deploy", "demo_webhook"), f"the demo webhook exists only in the compose "
-                                                                f"stack, not with target {target}; remove it"))
+        problems.append(
+            doc.problem(
+                ("deploy", "demo_webhook"),
+                f"the demo webhook exists only in the compose stack, not with target {target}; remove it",
+            )
+        )
     if target != "compose":
-        given = {k for k in deploy if isinstance(k, str)} | ({"grafana_url"} if isinstance(top, str) else set())
+        given = {k for k in deploy if isinstance(k, str)} | (
+            {"grafana_url"} if isinstance(top, str) else set()
+        )
         for key, users in _ENDPOINTS_NEEDED.items():
             wanting = [o for o in users if o in outputs]
             if wanting and key not in given:
-                problems.append(doc.problem(("deploy",), f"missing {key}: with target {target}, "
-                                                         f"{' and '.join(wanting)} point at it; add deploy.{key} "
-                                                         "(obsgen guesses host names only for the compose demo)"))
+                problems.append(
+                    doc.problem(
+                        ("deploy",),
+                        f"missing {key}: with target {target}, "
+                        f"{' and '.join(wanting)} point at it; add deploy.{key} "
+                        "(obsgen guesses host names only for the compose demo)",
+                    )
+                )
     for name, raw in _dict(data.get("services")).items():
         workload = _dict(_dict(raw).get("deploy"))
         path: Path = ("services", name, "deploy")
@@ -148,9 +169,14 @@ def _deployment_problems(doc: Document) -> list[Problem]:
         low, high = _PRESTOP_RANGE
         seconds = delay.total_seconds() if delay is not None else None
         if seconds is not None and (not low <= seconds <= high or not seconds.is_integer()):
-            problems.append(doc.problem((*path, "prestop_delay"), f"must be whole seconds between {low:g}s and "
-                                                                  f"{high:g}s: the 30 s grace period must leave "
-                                                                  "time to drain"))
+            problems.append(
+                doc.problem(
+                    (*path, "prestop_delay"),
+                    f"must be whole seconds between {low:g}s and "
+                    f"{high:g}s: the 30 s grace period must leave "
+                    "time to drain",
+                )
+            )
     return problems
 
 
@@ -159,9 +185,14 @@ def _objective_problems(raw: dict[str, Any], path: Path, doc: Document) -> list[
     if isinstance(objective, bool) or not isinstance(objective, int | float) or not 0 < objective < 100:
         return []  # spec.py reports it
     if 1 - round(objective / 100.0, 12) < policy.MIN_ERROR_BUDGET:
-        return [doc.problem((*path, "objective"), f"{objective} leaves an error budget under "
-                                                  f"{policy.MIN_ERROR_BUDGET * 100:g}% of requests, too small "
-                                                  "to measure or alert on; use at most 99.9999999")]
+        return [
+            doc.problem(
+                (*path, "objective"),
+                f"{objective} leaves an error budget under "
+                f"{policy.MIN_ERROR_BUDGET * 100:g}% of requests, too small "
+                "to measure or alert on; use at most 99.9999999",
+            )
+        ]
     return []
 
 
@@ -169,8 +200,10 @@ def _generated_path_problems(
     services: dict[str, Any], resources: dict[str, Any], environments: dict[str, Any], doc: Document
 ) -> list[Problem]:
     """Names become file paths (conventions.generated_paths): names that make two files one are refused."""
-    names = {kind: sorted(k for k in d if isinstance(k, str))
-             for kind, d in (("service", services), ("resource", resources), ("environment", environments))}
+    names = {
+        kind: sorted(k for k in d if isinstance(k, str))
+        for kind, d in (("service", services), ("resource", resources), ("environment", environments))
+    }
     first: dict[str, tuple[tuple[str, str], ...]] = {}
     blamed: dict[tuple[str, str], str] = {}
     for path, who in C.generated_paths(names["service"], names["resource"], names["environment"]):
@@ -181,27 +214,39 @@ def _generated_path_problems(
         for culprit in sorted(set(who) ^ set(first[path])):
             blamed.setdefault(culprit, path)
     return [
-        doc.problem((f"{kind}s", name), f"{kind} name {name!r} collides with the generated file {path} "
-                                        f"(obsgen would write it twice); rename the {kind}", at_key=True)
+        doc.problem(
+            (f"{kind}s", name),
+            f"{kind} name {name!r} collides with the generated file {path} "
+            f"(obsgen would write it twice); rename the {kind}",
+            at_key=True,
+        )
         for (kind, name), path in sorted(blamed.items())
     ]
 
 
-def _kubernetes_name_problems(services: dict[str, Any], resources: dict[str, Any], doc: Document) -> list[Problem]:
+def _kubernetes_name_problems(
+    services: dict[str, Any], resources: dict[str, Any], doc: Document
+) -> list[Problem]:
     """Kubernetes names and label values built from catalog names must fit in 63 characters."""
     problems = []
-    for kind, names, values in (("services", services, C.k8s_label_values),
-                                ("resources", resources, C.k8s_resource_label_values)):
+    for kind, names, values in (
+        ("services", services, C.k8s_label_values),
+        ("resources", resources, C.k8s_resource_label_values),
+    ):
         for name in names:
             if not isinstance(name, str):
                 continue
             for value, what in values(name):
                 if len(value) > C.K8S_LABEL_MAX:
                     room = C.K8S_LABEL_MAX - (len(value) - len(name))
-                    problems.append(doc.problem(
-                        (kind, name),
-                        f"name {name!r} makes {value!r} ({what}) longer than the {C.K8S_LABEL_MAX} characters "
-                        f"Kubernetes allows; use at most {room} characters", at_key=True))
+                    problems.append(
+                        doc.problem(
+                            (kind, name),
+                            f"name {name!r} makes {value!r} ({what}) longer than the {C.K8S_LABEL_MAX} characters "
+                            f"Kubernetes allows; use at most {room} characters",
+                            at_key=True,
+                        )
+                    )
                     break
     return problems
 
@@ -213,9 +258,14 @@ def _log_field_problems(services: dict[str, Any], doc: Document) -> list[Problem
         if isinstance(fields, list):
             names.update(f for f in fields if isinstance(f, str))
     if len(names) > policy.MAX_LOG_FIELDS:
-        return [doc.problem(("services",), f"the services' logs.fields name {len(names)} distinct fields; "
-                                           f"the log stores map at most {policy.MAX_LOG_FIELDS} "
-                                           "(Elasticsearch's field limit); share field names across services")]
+        return [
+            doc.problem(
+                ("services",),
+                f"the services' logs.fields name {len(names)} distinct fields; "
+                f"the log stores map at most {policy.MAX_LOG_FIELDS} "
+                "(Elasticsearch's field limit); share field names across services",
+            )
+        ]
     return []
 
 
@@ -294,7 +344,10 @@ def _service(name: str, s: dict[str, Any]) -> Service:
         ),
         error_codes=src.error_codes,
         alerting=alerting(s.get("alerting", {})),
-        slos=tuple(_slo(slo_name, raw, s, src, selector, group_by) for slo_name, raw in sorted(s.get("slos", {}).items())),
+        slos=tuple(
+            _slo(slo_name, raw, s, src, selector, group_by)
+            for slo_name, raw in sorted(s.get("slos", {}).items())
+        ),
         log_fields=tuple(s.get("logs", {}).get("fields", ())),
         targets=tuple(s.get("targets", ())),
         description=s.get("description"),
@@ -307,8 +360,14 @@ def _service(name: str, s: dict[str, Any]) -> Service:
     )
 
 
-def _slo(name: str, raw: dict[str, Any], service: dict[str, Any], src: Source, selector: Selector,
-         group_by: tuple[str, ...]) -> SLO:
+def _slo(
+    name: str,
+    raw: dict[str, Any],
+    service: dict[str, Any],
+    src: Source,
+    selector: Selector,
+    group_by: tuple[str, ...],
+) -> SLO:
     percent = float(raw["objective"])
     return SLO(
         name=name,

@@ -20,7 +20,7 @@ from obsgen.errors import CatalogError, Problem
 Path = tuple[str | int, ...]
 
 #: Characters YAML refuses (PyYAML's Reader.NON_PRINTABLE), reported with a location.
-_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 #: Bigger catalogs than this are refused: they would be a mistake or an attack.
 MAX_BYTES = 16 * 1024 * 1024
@@ -113,14 +113,30 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         raise CatalogError(
-            [Problem(file, 0, 0, "", "file is empty; start from `obsgen init`, which writes a commented example")]
+            [
+                Problem(
+                    file,
+                    0,
+                    0,
+                    "",
+                    "file is empty; start from `obsgen init`, which writes a commented example",
+                )
+            ]
         )
     bad = _NON_PRINTABLE.search(text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
         col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
         raise CatalogError(
-            [Problem(file, line, col, "", f"control character {bad.group()!r} is not allowed in YAML; remove it")]
+            [
+                Problem(
+                    file,
+                    line,
+                    col,
+                    "",
+                    f"control character {bad.group()!r} is not allowed in YAML; remove it",
+                )
+            ]
         )
     loader = _NoAliasLoader(text)
     try:
@@ -149,12 +165,22 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
     if not isinstance(doc.data, dict):
         line, col = _mark(root)
         raise CatalogError(
-            [Problem(file, line, col, "", f"the top level must be a mapping (apiVersion: ..., teams: ..., services: ...), not {type_name(doc.data)}")]
+            [
+                Problem(
+                    file,
+                    line,
+                    col,
+                    "",
+                    f"the top level must be a mapping (apiVersion: ..., teams: ..., services: ...), not {type_name(doc.data)}",
+                )
+            ]
         )
     return doc, problems
 
 
-def _construct(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, problems: list[Problem]) -> Any:
+def _construct(
+    node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, problems: list[Problem]
+) -> Any:
     doc.marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -165,7 +191,15 @@ def _construct(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoad
                 continue
             if key_node.tag == "tag:yaml.org,2002:merge":
                 line, col = _mark(key_node)
-                problems.append(Problem(doc.file, line, col, dotted(path), "merge keys (<<) are not allowed; write the fields out"))
+                problems.append(
+                    Problem(
+                        doc.file,
+                        line,
+                        col,
+                        dotted(path),
+                        "merge keys (<<) are not allowed; write the fields out",
+                    )
+                )
                 continue
             try:
                 key = loader.construct_object(key_node)
@@ -177,16 +211,26 @@ def _construct(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoad
                 # `on:`/`no:`/`1:` become booleans or numbers in YAML 1.1: say so.
                 line, col = _mark(key_node)
                 problems.append(
-                    Problem(doc.file, line, col, dotted(path),
-                            f"key {key_node.value!r} is read as {type_name(key)}; quote it (\"{key_node.value}\")")
+                    Problem(
+                        doc.file,
+                        line,
+                        col,
+                        dotted(path),
+                        f'key {key_node.value!r} is read as {type_name(key)}; quote it ("{key_node.value}")',
+                    )
                 )
                 continue
             if key in out:
                 line, col = _mark(key_node)
                 first = doc.key_marks.get((*path, key), (0, 0))
                 problems.append(
-                    Problem(doc.file, line, col, dotted((*path, key)),
-                            f"duplicate key (first defined at line {first[0]}); each key may appear once")
+                    Problem(
+                        doc.file,
+                        line,
+                        col,
+                        dotted((*path, key)),
+                        f"duplicate key (first defined at line {first[0]}); each key may appear once",
+                    )
                 )
                 continue
             doc.key_marks[(*path, key)] = _mark(key_node)
@@ -203,9 +247,16 @@ def _construct(node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoad
     except ValueError as exc:
         # YAML reads 2024-13-45 as a date, then the calendar refuses it.
         line, col = _mark(node)
-        problems.append(Problem(doc.file, line, col, dotted(path),
-                                f"{node.value!r} is read as a {node.tag.rsplit(':', 1)[-1]} but is not a valid "
-                                f"one ({exc}); quote it (\"{node.value}\") if it is meant as text"))
+        problems.append(
+            Problem(
+                doc.file,
+                line,
+                col,
+                dotted(path),
+                f"{node.value!r} is read as a {node.tag.rsplit(':', 1)[-1]} but is not a valid "
+                f'one ({exc}); quote it ("{node.value}") if it is meant as text',
+            )
+        )
         return None
 
 
@@ -224,4 +275,3 @@ def type_name(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return f"a {type(value).__name__}"
-

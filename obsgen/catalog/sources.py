@@ -244,7 +244,9 @@ def _status_problems(s: dict[str, Any], path: Path, doc: Document) -> list[Probl
         src = source(s)
         service = service_selector(str(path[-1]), s)
         slos = {name: _dict(raw) for name, raw in _dict(s.get("slos")).items()}
-        own = {name: parse_matchers(raw["selector"]) if "selector" in raw else () for name, raw in slos.items()}
+        own = {
+            name: parse_matchers(raw["selector"]) if "selector" in raw else () for name, raw in slos.items()
+        }
     except (SelectorError, TypeError, ValueError, AttributeError, KeyError):
         return []  # malformed fields: the spec checks report them
     problems = []
@@ -473,7 +475,9 @@ def status_codes(src: Source, matchers: tuple[Q.Matcher, ...], kind: str) -> Sou
             f"latency SLO would select no request; put the {src.status_label} matcher on availability SLOs only"
         )
     preset = PRESETS[src.preset]
-    codes = dict.fromkeys((src.success_code, src.error_code, *preset.success_codes, *vocabulary(preset.codes)))
+    codes = dict.fromkeys(
+        (src.success_code, src.error_code, *preset.success_codes, *vocabulary(preset.codes))
+    )
     admitted = [c for c in codes if all(_satisfies(c, m) for m in status)]
     good = [c for c in admitted if not re2.fullmatch(src.error_codes, c)]
     bad = [c for c in admitted if re2.fullmatch(src.error_codes, c)]
@@ -513,7 +517,9 @@ def _ratio(errors: Series, total: Series, groups: tuple[str, ...]) -> Ratio:
     within = errors.metric == total.metric and sample(errors.matchers + total.matchers) is not None
     errors_sample = sample(errors.matchers + (total.matchers if within else ()))
     good = sample(total.matchers, errors.matchers if within else ())
-    return Ratio(errors, total, errors_sample, good, groups, errors_in_total=within or errors.metric != total.metric)
+    return Ratio(
+        errors, total, errors_sample, good, groups, errors_in_total=within or errors.metric != total.metric
+    )
 
 
 __all__ = ["group_sample", "service_problems", "service_selector", "slo_sli", "source", "up_job"]

@@ -162,7 +162,9 @@ class Demo:
             # NaN passes no comparison, so test for what is allowed, not for what is not.
             if not (0.0 <= error_rate <= 1.0 and 0.0 <= extra <= MAX_FAULT_LATENCY_MS):
                 return JSONResponse(
-                    {"error": f"error_rate must be in [0, 1], extra_latency_ms in [0, {MAX_FAULT_LATENCY_MS:g}]"},
+                    {
+                        "error": f"error_rate must be in [0, 1], extra_latency_ms in [0, {MAX_FAULT_LATENCY_MS:g}]"
+                    },
                     status_code=400,
                 )
             self.faults.error_rate, self.faults.extra_latency_ms = error_rate, extra

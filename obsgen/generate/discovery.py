@@ -34,28 +34,46 @@ def scrape(catalog: Catalog, service: Service) -> Scrape:
     if catalog.wants("prometheus"):
         files.append(C.PROMETHEUS_CONFIG_PATH)
     if service.targets:
-        where = (f"({', '.join(files)})" if files else
-                 "(the prometheus output is off: your own scrape config must list them)")
+        where = (
+            f"({', '.join(files)})"
+            if files
+            else "(the prometheus output is off: your own scrape config must list them)"
+        )
         return Scrape(service, "static", f"scraped at its {len(service.targets)} static target(s) {where}")
     if not service.source.has_up:
-        return Scrape(service, "edge", f"measured where its {service.source.preset} metrics are scraped: "
-                                       "its series come from the proxy or mesh, not from the service, so "
-                                       "obsgen generates no scrape job or ServiceMonitor for it; make sure "
-                                       f"Prometheus scrapes {service.source.preset}")
+        return Scrape(
+            service,
+            "edge",
+            f"measured where its {service.source.preset} metrics are scraped: "
+            "its series come from the proxy or mesh, not from the service, so "
+            "obsgen generates no scrape job or ServiceMonitor for it; make sure "
+            f"Prometheus scrapes {service.source.preset}",
+        )
     if catalog.deployment.target == "kubernetes":
         if catalog.wants("kubernetes"):
             files.insert(0, C.k8s_servicemonitor_path(service.name))
         where = ", ".join(files) or "no file: the kubernetes and prometheus outputs are off"
-        return Scrape(service, "kubernetes", f"discovered on Kubernetes: Services labelled "
-                                             f"{C.K8S_NAME_LABEL}={service.name} with a port named "
-                                             f"{C.K8S_METRICS_PORT_NAME} ({where})")
+        return Scrape(
+            service,
+            "kubernetes",
+            f"discovered on Kubernetes: Services labelled "
+            f"{C.K8S_NAME_LABEL}={service.name} with a port named "
+            f"{C.K8S_METRICS_PORT_NAME} ({where})",
+        )
     if not catalog.wants("prometheus"):
-        return Scrape(service, "external", "scraped by your own scrape config: it has no targets and the "
-                                           "prometheus output is off")
-    return Scrape(service, "unscraped", f"not scraped: it has no targets and deploy.target is "
-                                        f"{catalog.deployment.target}, so no scrape job is generated and its "
-                                        "alerts can only fire as absent; add targets: [host:port] or deploy to "
-                                        "Kubernetes (deploy.target: kubernetes)")
+        return Scrape(
+            service,
+            "external",
+            "scraped by your own scrape config: it has no targets and the prometheus output is off",
+        )
+    return Scrape(
+        service,
+        "unscraped",
+        f"not scraped: it has no targets and deploy.target is "
+        f"{catalog.deployment.target}, so no scrape job is generated and its "
+        "alerts can only fire as absent; add targets: [host:port] or deploy to "
+        "Kubernetes (deploy.target: kubernetes)",
+    )
 
 
 def scrapes(catalog: Catalog) -> tuple[Scrape, ...]:

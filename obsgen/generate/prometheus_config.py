@@ -66,13 +66,18 @@ def kubernetes_sd(catalog: Catalog, services: list[str]) -> dict[str, Any]:
     """Keys of a scrape config finding ``services`` through Kubernetes endpoints discovery."""
     # Service names are catalog names ([a-z][a-z0-9-]*): safe in a regex as they are.
     return {
-        "kubernetes_sd_configs": [{
-            "role": "endpoints",
-            "namespaces": {"names": sorted({C.k8s_namespace(e.name) for e in catalog.environments})},
-        }],
+        "kubernetes_sd_configs": [
+            {
+                "role": "endpoints",
+                "namespaces": {"names": sorted({C.k8s_namespace(e.name) for e in catalog.environments})},
+            }
+        ],
         "relabel_configs": [
             {
-                "source_labels": [_meta_label("service", C.K8S_NAME_LABEL), "__meta_kubernetes_endpoint_port_name"],
+                "source_labels": [
+                    _meta_label("service", C.K8S_NAME_LABEL),
+                    "__meta_kubernetes_endpoint_port_name",
+                ],
                 "regex": f"({'|'.join(sorted(services))});{C.K8S_METRICS_PORT_NAME}",
                 "action": "keep",
             },

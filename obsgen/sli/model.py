@@ -222,7 +222,11 @@ class _RequestSLI(SLI, ABC):
         merged: dict[str | None, Share] = {}
         if src.histogram_has_status:
             # Codes may coincide (a latency SLO selecting code="200": slow requests answer 200 too).
-            for code, kind in ((src.success_code, GOOD), (src.error_code, BAD), (src.client_error_code, CLIENT)):
+            for code, kind in (
+                (src.success_code, GOOD),
+                (src.error_code, BAD),
+                (src.client_error_code, CLIENT),
+            ):
                 if code is not None:
                     merged[code] = merged.get(code, NONE) + kind
         else:

@@ -37,23 +37,27 @@ def _matchers(**labels: str) -> list[str]:
 def _receiver(team: Team, severity: str) -> dict[str, Any]:
     receiver: dict[str, Any] = {"name": C.alert_receiver(team.name, severity)}
     if severity == C.SEVERITY_PAGE and team.pagerduty_service:
-        receiver["pagerduty_configs"] = [{
-            "routing_key_file": C.pagerduty_key_file(team.pagerduty_service),
-            "severity": "critical",
-            "description": '{{ template "pagerduty.default.description" . }}',
-            "send_resolved": True,
-        }]
+        receiver["pagerduty_configs"] = [
+            {
+                "routing_key_file": C.pagerduty_key_file(team.pagerduty_service),
+                "severity": "critical",
+                "description": '{{ template "pagerduty.default.description" . }}',
+                "send_resolved": True,
+            }
+        ]
     elif team.slack_channel:
-        receiver["slack_configs"] = [{
-            "api_url_file": C.slack_url_file(team.name),
-            "channel": team.slack_channel,
-            "title": f'[{severity.upper()}] {{{{ .CommonLabels.service }}}} {{{{ .CommonLabels.slo }}}}: '
-                     '{{ .CommonAnnotations.summary }}',
-            "text": '{{ range .Alerts }}{{ .Annotations.description }}\n'
-                    '{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}\n{{ end }}'
-                    'Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}',
-            "send_resolved": True,
-        }]
+        receiver["slack_configs"] = [
+            {
+                "api_url_file": C.slack_url_file(team.name),
+                "channel": team.slack_channel,
+                "title": f"[{severity.upper()}] {{{{ .CommonLabels.service }}}} {{{{ .CommonLabels.slo }}}}: "
+                "{{ .CommonAnnotations.summary }}",
+                "text": "{{ range .Alerts }}{{ .Annotations.description }}\n"
+                "{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
+                "Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}",
+                "send_resolved": True,
+            }
+        ]
     if team.webhook_url:
         receiver["webhook_configs"] = [{"url": team.webhook_url, "send_resolved": True}]
     return receiver
@@ -61,8 +65,13 @@ def _receiver(team: Team, severity: str) -> dict[str, Any]:
 
 def group_labels(catalog: Catalog) -> list[str]:
     """Every group_by label of the catalog: alerts of one SLO differ by them (cluster="c1" vs "c2")."""
-    return sorted({label for s in catalog.services for label in (*s.group_by, *(x for slo in s.slos
-                                                                               for x in slo.sli.group_by))})
+    return sorted(
+        {
+            label
+            for s in catalog.services
+            for label in (*s.group_by, *(x for slo in s.slos for x in slo.sli.group_by))
+        }
+    )
 
 
 def config(catalog: Catalog) -> dict[str, Any]:
@@ -82,16 +91,20 @@ def config(catalog: Catalog) -> dict[str, Any]:
         for severity in (C.SEVERITY_PAGE, C.SEVERITY_TICKET):
             receiver = _receiver(team, severity)
             receivers.append(receiver)
-            team_routes.append({
-                "receiver": receiver["name"],
-                "matchers": _matchers(**{C.LABEL_SEVERITY: severity}),
-                **TIMING[severity],
-            })
-        routes.append({
-            "receiver": C.alert_receiver(team.name, C.SEVERITY_TICKET),
-            "matchers": _matchers(**{C.LABEL_TEAM: team.name}),
-            "routes": team_routes,
-        })
+            team_routes.append(
+                {
+                    "receiver": receiver["name"],
+                    "matchers": _matchers(**{C.LABEL_SEVERITY: severity}),
+                    **TIMING[severity],
+                }
+            )
+        routes.append(
+            {
+                "receiver": C.alert_receiver(team.name, C.SEVERITY_TICKET),
+                "matchers": _matchers(**{C.LABEL_TEAM: team.name}),
+                "routes": team_routes,
+            }
+        )
     return {
         "global": {"resolve_timeout": "5m"},
         "route": {
@@ -101,12 +114,14 @@ def config(catalog: Catalog) -> dict[str, Any]:
             **TIMING[C.SEVERITY_PAGE],
             "routes": routes,
         },
-        "inhibit_rules": [{
-            # While an SLO pages, its tickets (burn rate, budget exhausted) are noise: same service,
-            # same SLO, same group (a label absent on both alerts counts as equal).
-            "source_matchers": _matchers(**{C.LABEL_SEVERITY: C.SEVERITY_PAGE}),
-            "target_matchers": _matchers(**{C.LABEL_SEVERITY: C.SEVERITY_TICKET}),
-            "equal": [*GROUP_BY, *group_labels(catalog)],
-        }],
+        "inhibit_rules": [
+            {
+                # While an SLO pages, its tickets (burn rate, budget exhausted) are noise: same service,
+                # same SLO, same group (a label absent on both alerts counts as equal).
+                "source_matchers": _matchers(**{C.LABEL_SEVERITY: C.SEVERITY_PAGE}),
+                "target_matchers": _matchers(**{C.LABEL_SEVERITY: C.SEVERITY_TICKET}),
+                "equal": [*GROUP_BY, *group_labels(catalog)],
+            }
+        ],
         "receivers": receivers,
     }

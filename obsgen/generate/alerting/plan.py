@@ -86,7 +86,8 @@ class SloPlan:
     ) -> timedelta | None:
         """The first pair of ``severity`` to fire; with a traffic rate, the low-traffic guard counts."""
         times = [
-            t for p in self.severity_pairs(severity)
+            t
+            for p in self.severity_pairs(severity)
             if (t := p.time_to_detect(error_ratio, requests_per_second, self.min_failures)) is not None
         ]
         return min(times) if times else None

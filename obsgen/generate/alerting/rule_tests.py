@@ -207,14 +207,20 @@ def up_series(
         return []
     labels = dict(group_sample(service.group_by) if group is None else group)
     return [
-        {"series": _series(C.UP_METRIC, job=service.up_job, instance=instance, **labels),
-         "values": _gauge(phases, catalog.scrape_interval, lambda ph: 1 if ph.up else 0)}
+        {
+            "series": _series(C.UP_METRIC, job=service.up_job, instance=instance, **labels),
+            "values": _gauge(phases, catalog.scrape_interval, lambda ph: 1 if ph.up else 0),
+        }
         for instance in _instances(service)
     ]
 
 
 def sli_series(
-    catalog: Catalog, service: Service, slos: tuple[SLO, ...], phases: list[Phase], group: Labels | None = None,
+    catalog: Catalog,
+    service: Service,
+    slos: tuple[SLO, ...],
+    phases: list[Phase],
+    group: Labels | None = None,
     whole: bool = False,
 ) -> list[InputSeries]:
     """The series the service's exporter writes, in its real shape, with the traffic of each phase.
@@ -261,8 +267,9 @@ def _at(t: timedelta) -> str:
 
 
 def _alerts(**labels: str) -> str:
-    return Q.selector(C.ALERTS_METRIC, Q.eq(C.LABEL_ALERTSTATE, "firing"),
-                      *(Q.eq(k, v) for k, v in sorted(labels.items())))
+    return Q.selector(
+        C.ALERTS_METRIC, Q.eq(C.LABEL_ALERTSTATE, "firing"), *(Q.eq(k, v) for k, v in sorted(labels.items()))
+    )
 
 
 def fires(expr: str, at: timedelta) -> PromqlExprTest:
@@ -286,8 +293,9 @@ def _ceil(value: timedelta, step: timedelta) -> timedelta:
 # --- Scenarios ------------------------------------------------------------------------------
 
 
-def detection_bound(catalog: Catalog, p: SloPlan, severity: str, error_ratio: float,
-                    requests_per_second: float | None = None) -> timedelta | None:
+def detection_bound(
+    catalog: Catalog, p: SloPlan, severity: str, error_ratio: float, requests_per_second: float | None = None
+) -> timedelta | None:
     """Latest time an alert may take to fire: the plan's time to detect, plus one base window
     (the recordings average rates over it: up to half a window of lag, a full one while the
     first errors ramp it up), one scrape and two evaluations."""
@@ -310,17 +318,21 @@ def outage_test(catalog: Catalog, p: SloPlan, severity: str) -> RuleTest:
         fires(_alerts(**mine, severity=severity), end),
     ]
     if severity != C.SEVERITY_PAGE:
-        checks.append(never(_alerts(service=p.service.name, slo=p.slo.name, severity=C.SEVERITY_PAGE), end,
-                            catalog))
+        checks.append(
+            never(_alerts(service=p.service.name, slo=p.slo.name, severity=C.SEVERITY_PAGE), end, catalog)
+        )
     verb = "pages" if severity == C.SEVERITY_PAGE else "opens a ticket and never pages"
-    return _test(f"{p.service.name}/{p.slo.name}: a total outage {verb} within {human(bound)}",
-                 catalog, series, checks)
+    return _test(
+        f"{p.service.name}/{p.slo.name}: a total outage {verb} within {human(bound)}", catalog, series, checks
+    )
 
 
 def slow_burn_ratio(p: SloPlan) -> float | None:
     """An error ratio above every ticket threshold's slowest pair and below every page threshold."""
     tickets = [pair.threshold for pair in p.severity_pairs(C.SEVERITY_TICKET)]
-    pages = [pair.threshold for pair in p.severity_pairs(C.SEVERITY_PAGE)] or [policy.MAX_ERROR_RATIO_THRESHOLD]
+    pages = [pair.threshold for pair in p.severity_pairs(C.SEVERITY_PAGE)] or [
+        policy.MAX_ERROR_RATIO_THRESHOLD
+    ]
     low, high = min(tickets), min(pages)
     ratio = 2 * low
     if ratio >= high:
@@ -348,7 +360,10 @@ def slow_burn_test(catalog: Catalog, p: SloPlan) -> RuleTest | None:
     ]
     return _test(
         f"{p.service.name}/{p.slo.name}: a slow burn ({ratio:.3g} errors) opens a ticket and never pages",
-        catalog, series, checks)
+        catalog,
+        series,
+        checks,
+    )
 
 
 def silent_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
@@ -356,10 +371,17 @@ def silent_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
     budgets = [slo.error_budget for slo in service.slos] or [0.0]
     healthy = min(budgets) / 2
     scenarios: list[tuple[str, list[Phase], bool]] = [
-        ("healthy traffic (errors at half the budget) stays silent", [Phase(SILENT, error_ratio=healthy)], True),
+        (
+            "healthy traffic (errors at half the budget) stays silent",
+            [Phase(SILENT, error_ratio=healthy)],
+            True,
+        ),
         ("zero traffic stays silent and records no NaN", [Phase(SILENT, rps=0.0)], True),
-        ("traffic that stops stays silent and records no NaN",
-         [Phase(SLOW_WARMUP, error_ratio=healthy), Phase(SILENT, rps=0.0)], True),
+        (
+            "traffic that stops stays silent and records no NaN",
+            [Phase(SLOW_WARMUP, error_ratio=healthy), Phase(SILENT, rps=0.0)],
+            True,
+        ),
         ("no request series at all stays silent", [Phase(SILENT)], False),
     ]
     tests = []
@@ -372,8 +394,12 @@ def silent_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
         if service.slos:
             # NaN (and Inf) times 0 is NaN, which differs from 0; one NaN makes the sum NaN.
             for window in sorted({w for p in slo_plans(catalog, service) for w in p.recorded_windows}):
-                record = Q.selector(C.sli_error_ratio_record(window_name(window)), Q.eq(C.LABEL_SERVICE, service.name))
-                checks.append(silent(f"sum_over_time({record}[{durations.format_prometheus(end)}]) * 0 != 0", end))
+                record = Q.selector(
+                    C.sli_error_ratio_record(window_name(window)), Q.eq(C.LABEL_SERVICE, service.name)
+                )
+                checks.append(
+                    silent(f"sum_over_time({record}[{durations.format_prometheus(end)}]) * 0 != 0", end)
+                )
         tests.append(_test(f"{service.name}: {name}", catalog, series, checks))
     return tests
 
@@ -384,10 +410,16 @@ def disappearance_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
     assert severity is not None
     bound = _disappearance_bound(catalog)
     cases = [
-        (C.ALERT_TARGETS_DOWN, "every target down",
-         [Phase(BEFORE_GONE), Phase(bound + catalog.evaluation_interval, up=False)]),
-        (C.ALERT_SERVICE_ABSENT, "the job gone from service discovery",
-         [Phase(BEFORE_GONE), Phase(bound + catalog.evaluation_interval, present=False)]),
+        (
+            C.ALERT_TARGETS_DOWN,
+            "every target down",
+            [Phase(BEFORE_GONE), Phase(bound + catalog.evaluation_interval, up=False)],
+        ),
+        (
+            C.ALERT_SERVICE_ABSENT,
+            "the job gone from service discovery",
+            [Phase(BEFORE_GONE), Phase(bound + catalog.evaluation_interval, present=False)],
+        ),
     ]
     tests = []
     for alert, what, phases in cases:
@@ -395,20 +427,30 @@ def disappearance_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
         if alert == C.ALERT_TARGETS_DOWN:
             # A target that does not answer exports nothing: its request series go stale too.
             series = up_series(catalog, service, phases) + sli_series(
-                catalog, service, service.slos, [phases[0], Phase(phases[1].duration, present=False)])
+                catalog, service, service.slos, [phases[0], Phase(phases[1].duration, present=False)]
+            )
         mine = {C.LABEL_ALERTNAME: alert, C.LABEL_SERVICE: service.name}
-        tests.append(_test(
-            f"{service.name}: {what} {'pages' if severity == C.SEVERITY_PAGE else 'opens a ticket'} "
-            f"within {human(bound)}", catalog, series,
-            [never(_alerts(**mine), BEFORE_GONE - catalog.evaluation_interval, catalog),
-             fires(_alerts(**mine, severity=severity), BEFORE_GONE + bound)]))
+        tests.append(
+            _test(
+                f"{service.name}: {what} {'pages' if severity == C.SEVERITY_PAGE else 'opens a ticket'} "
+                f"within {human(bound)}",
+                catalog,
+                series,
+                [
+                    never(_alerts(**mine), BEFORE_GONE - catalog.evaluation_interval, catalog),
+                    fires(_alerts(**mine, severity=severity), BEFORE_GONE + bound),
+                ],
+            )
+        )
     return tests
 
 
 def _disappearance_bound(catalog: Catalog) -> timedelta:
     """The targets-down wait, plus two evaluations and a scrape (staleness shows at the next one)."""
     wait = policy.targets_down_for(catalog.scrape_interval)
-    return _ceil(wait + 2 * catalog.evaluation_interval + catalog.scrape_interval, catalog.evaluation_interval)
+    return _ceil(
+        wait + 2 * catalog.evaluation_interval + catalog.scrape_interval, catalog.evaluation_interval
+    )
 
 
 def group_gone_test(catalog: Catalog, service: Service) -> RuleTest:
@@ -426,9 +468,12 @@ def group_gone_test(catalog: Catalog, service: Service) -> RuleTest:
     phases = [Phase(BEFORE_GONE), gone, back]
     stays = [Phase(sum((ph.duration for ph in phases), timedelta(0)))]
     other = _other_group(service)
-    series = (up_series(catalog, service, phases) + up_series(catalog, service, stays, other)
-              + sli_series(catalog, service, service.slos, phases)
-              + sli_series(catalog, service, service.slos, stays, other))
+    series = (
+        up_series(catalog, service, phases)
+        + up_series(catalog, service, stays, other)
+        + sli_series(catalog, service, service.slos, phases)
+        + sli_series(catalog, service, service.slos, stays, other)
+    )
     fired = BEFORE_GONE + bound
     end = fired + BEFORE_GONE
     mine = {C.LABEL_ALERTNAME: C.ALERT_GROUP_GONE, C.LABEL_SERVICE: service.name}
@@ -436,12 +481,17 @@ def group_gone_test(catalog: Catalog, service: Service) -> RuleTest:
     return _test(
         f"{service.name}: the group {where} gone from service discovery "
         f"{'pages' if severity == C.SEVERITY_PAGE else 'opens a ticket'} with its labels within {human(bound)} "
-        "and resolves when it returns", catalog, series,
-        [never(_alerts(**mine), BEFORE_GONE - catalog.evaluation_interval, catalog),
-         fires(_alerts(**mine, **dict(group_sample(service.group_by)), severity=severity), fired),
-         never(_alerts(**mine, **dict(other)), end, catalog),
-         never(_alerts(alertname=C.ALERT_SERVICE_ABSENT, service=service.name), end, catalog),
-         silent(_alerts(**mine), end)])
+        "and resolves when it returns",
+        catalog,
+        series,
+        [
+            never(_alerts(**mine), BEFORE_GONE - catalog.evaluation_interval, catalog),
+            fires(_alerts(**mine, **dict(group_sample(service.group_by)), severity=severity), fired),
+            never(_alerts(**mine, **dict(other)), end, catalog),
+            never(_alerts(alertname=C.ALERT_SERVICE_ABSENT, service=service.name), end, catalog),
+            silent(_alerts(**mine), end),
+        ],
+    )
 
 
 # --- Low traffic and the budget (issue 15) ------------------------------------------------------
@@ -478,8 +528,11 @@ def low_traffic_tests(catalog: Catalog, p: SloPlan) -> list[RuleTest]:
     if not p.severities or p.min_failures < 3:
         return []
     low, high = event_weights(catalog)
-    one = [Phase(LOW_WARMUP, rps=LOW_RPS), Phase(timedelta(seconds=1 / LOW_RPS), rps=LOW_RPS, error_ratio=1.0),
-           Phase(LOW_AFTER, rps=LOW_RPS)]
+    one = [
+        Phase(LOW_WARMUP, rps=LOW_RPS),
+        Phase(timedelta(seconds=1 / LOW_RPS), rps=LOW_RPS, error_ratio=1.0),
+        Phase(LOW_AFTER, rps=LOW_RPS),
+    ]
     end = sum((ph.duration for ph in one), timedelta(0))
     series = up_series(catalog, p.service, one) + sli_series(catalog, p.service, (p.slo,), one, whole=True)
     checks = [never(_slo_alerts(p), end, catalog)]
@@ -487,13 +540,28 @@ def low_traffic_tests(catalog: Catalog, p: SloPlan) -> list[RuleTest]:
     ratio = 1 / (LOW_RPS * page.long.total_seconds())
     if page.long in p.recorded_windows and ratio > page.threshold * 1.2:
         # Without the guard it would fire: the long window's error ratio is far above the threshold.
-        record = Q.selector(C.sli_error_ratio_record(window_name(page.long)), Q.eq(C.LABEL_SERVICE, p.service.name),
-                            Q.eq(C.LABEL_SLO, p.slo.name))
+        record = Q.selector(
+            C.sli_error_ratio_record(window_name(page.long)),
+            Q.eq(C.LABEL_SERVICE, p.service.name),
+            Q.eq(C.LABEL_SLO, p.slo.name),
+        )
         step = durations.format_prometheus(catalog.evaluation_interval)
-        checks.append(fires(f"max_over_time(({record})[{durations.format_prometheus(end)}:{step}]) > "
-                            f"{Q.number(page.threshold)}", end))
-    tests = [_test(f"{p.service.name}/{p.slo.name}: one failed request at 10 requests/hour raises no alert "
-                   f"(low-traffic guard: {p.min_failures} failures)", catalog, series, checks)]
+        checks.append(
+            fires(
+                f"max_over_time(({record})[{durations.format_prometheus(end)}:{step}]) > "
+                f"{Q.number(page.threshold)}",
+                end,
+            )
+        )
+    tests = [
+        _test(
+            f"{p.service.name}/{p.slo.name}: one failed request at 10 requests/hour raises no alert "
+            f"(low-traffic guard: {p.min_failures} failures)",
+            catalog,
+            series,
+            checks,
+        )
+    ]
     if low <= 0:
         return tests
     severity = p.severities[0]
@@ -508,17 +576,29 @@ def low_traffic_tests(catalog: Catalog, p: SloPlan) -> list[RuleTest]:
     if interval * needed > longest:
         return tests  # this window table can never hold that many failures at 10 requests/hour
     quiet = interval * math.floor((p.min_failures - 0.5) / high)
-    outage = [Phase(LOW_WARMUP, rps=LOW_RPS), Phase(bound + catalog.evaluation_interval, rps=LOW_RPS, error_ratio=1.0)]
-    series = up_series(catalog, p.service, outage) + sli_series(catalog, p.service, (p.slo,), outage, whole=True)
+    outage = [
+        Phase(LOW_WARMUP, rps=LOW_RPS),
+        Phase(bound + catalog.evaluation_interval, rps=LOW_RPS, error_ratio=1.0),
+    ]
+    series = up_series(catalog, p.service, outage) + sli_series(
+        catalog, p.service, (p.slo,), outage, whole=True
+    )
     mine = {C.LABEL_ALERTNAME: C.ALERT_SLO_BURN}
     checks = [
         never(_slo_alerts(p, **mine), LOW_WARMUP + quiet, catalog),
         fires(_slo_alerts(p, **mine, severity=severity), LOW_WARMUP + bound),
     ]
     verb = "pages" if severity == C.SEVERITY_PAGE else "opens a ticket"
-    return [*tests, _test(
-        f"{p.service.name}/{p.slo.name}: a total outage at 10 requests/hour {verb} within {human(bound)}, "
-        f"not before {human(quiet)} (the guard's {p.min_failures} failures)", catalog, series, checks)]
+    return [
+        *tests,
+        _test(
+            f"{p.service.name}/{p.slo.name}: a total outage at 10 requests/hour {verb} within {human(bound)}, "
+            f"not before {human(quiet)} (the guard's {p.min_failures} failures)",
+            catalog,
+            series,
+            checks,
+        ),
+    ]
 
 
 def budget_error_ratio(p: SloPlan) -> float:
@@ -544,7 +624,10 @@ def budget_test(catalog: Catalog, p: SloPlan) -> RuleTest | None:
     margin = _ceil(max(crossing * 0.15, timedelta(minutes=5)), catalog.evaluation_interval)
     at = _ceil(BUDGET_CLEAN + crossing, catalog.evaluation_interval)
     before = _ceil(BUDGET_CLEAN + earliest, catalog.evaluation_interval) - margin
-    phases = [Phase(BUDGET_CLEAN), Phase(at - BUDGET_CLEAN + margin + catalog.evaluation_interval, error_ratio=ratio)]
+    phases = [
+        Phase(BUDGET_CLEAN),
+        Phase(at - BUDGET_CLEAN + margin + catalog.evaluation_interval, error_ratio=ratio),
+    ]
     series = up_series(catalog, p.service, phases) + sli_series(catalog, p.service, (p.slo,), phases)
     mine = {C.LABEL_ALERTNAME: C.ALERT_BUDGET_EXHAUSTED}
     checks = [
@@ -554,4 +637,8 @@ def budget_test(catalog: Catalog, p: SloPlan) -> RuleTest | None:
     return _test(
         f"{p.service.name}/{p.slo.name}: the budget-exhausted ticket fires once the period's errors exceed the "
         f"budget ({human(at)} in, errors at {ratio:.3g} after {human(BUDGET_CLEAN)} clean), silent until "
-        f"{human(before)}", catalog, series, checks)
+        f"{human(before)}",
+        catalog,
+        series,
+        checks,
+    )

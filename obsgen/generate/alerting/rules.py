@@ -172,8 +172,10 @@ def burn_expr(catalog: Catalog, p: SloPlan, severity: str) -> str:
     conditions = []
     for pair in p.severity_pairs(severity):
         rate = Q.number(pair.effective_burn_rate)
-        terms = [f"{_ratio(catalog, p, pair.long)} / {budget} > {rate}",
-                 f"{_ratio(catalog, p, pair.short)} / {budget} > {rate}"]
+        terms = [
+            f"{_ratio(catalog, p, pair.long)} / {budget} > {rate}",
+            f"{_ratio(catalog, p, pair.short)} / {budget} > {rate}",
+        ]
         guard = _guard(catalog, p, pair.long)
         if guard is not None:
             terms.append(guard)
@@ -238,7 +240,7 @@ def burn_alert(catalog: Catalog, p: SloPlan, severity: str) -> AlertingRule:
     )
     description = (
         f"{p.service.name} {p.slo.name} SLO{what}, objective {p.slo.objective_percent:g}% over {period}: "
-        f"the error budget is burning {{{{ printf \"%.1f\" $value }}}}x as fast as the objective allows "
+        f'the error budget is burning {{{{ printf "%.1f" $value }}}}x as fast as the objective allows '
         f"(over the alert's long window). It fires when {literal(p.slo.sli.describe())}: "
         + " or ".join(_pair_text(pair) for pair in pairs)
         + f"{_guard_text(p)}. {advice}"
@@ -260,7 +262,7 @@ def budget_alert(catalog: Catalog, p: SloPlan) -> Rule:
     what = f" ({literal(p.slo.description)})" if p.slo.description else ""
     description = (
         f"{p.service.name} {p.slo.name} SLO{what}, objective {p.slo.objective_percent:g}% over {period}: "
-        f"failed requests have spent {{{{ printf \"%.1f\" $value }}}}x the error budget (failed / all requests over the last "
+        f'failed requests have spent {{{{ printf "%.1f" $value }}}}x the error budget (failed / all requests over the last '
         f"{period}, or since the recordings began, above {percent(p.slo.error_budget)}){_guard_text(p, 'the period')}. "
         "The SLO is missed for this period: stop risky changes and plan reliability work."
     )
@@ -318,25 +320,31 @@ def target_alerts(catalog: Catalog, service: Service) -> list[AlertingRule]:
     labels = {C.LABEL_SERVICE: service.name, C.LABEL_TEAM: service.team, C.LABEL_SEVERITY: severity}
     blind = "its SLO alerts cannot fire: there are no requests to count"
     gone = group_gone_expr(service)
-    group_text = ", ".join(f'{label}="{{{{ index $labels {Q.quote(label)} }}}}"' for label in service.group_by)
-    per_group: list[AlertingRule] = [] if gone is None else [
-        {
-            "alert": C.ALERT_GROUP_GONE,
-            "expr": gone,
-            "for": wait,
-            "labels": labels,
-            "annotations": {
-                "summary": f"{service.name}: no scrape target left in {group_text}",
-                "description": (
-                    f"Job {literal(service.up_job)} had targets with {group_text} in the last "
-                    f"{window_name(GROUP_GONE_WINDOW)} and has had none for {wait}: that group disappeared "
-                    f"from service discovery (cluster lost, deleted, relabelled), and {blind} there. Resolves when the group is back, or once it has been gone for "
-                    f"{window_name(GROUP_GONE_WINDOW)} (then it counts as removed on purpose)."
-                ),
-                **_links(catalog, service),
+    group_text = ", ".join(
+        f'{label}="{{{{ index $labels {Q.quote(label)} }}}}"' for label in service.group_by
+    )
+    per_group: list[AlertingRule] = (
+        []
+        if gone is None
+        else [
+            {
+                "alert": C.ALERT_GROUP_GONE,
+                "expr": gone,
+                "for": wait,
+                "labels": labels,
+                "annotations": {
+                    "summary": f"{service.name}: no scrape target left in {group_text}",
+                    "description": (
+                        f"Job {literal(service.up_job)} had targets with {group_text} in the last "
+                        f"{window_name(GROUP_GONE_WINDOW)} and has had none for {wait}: that group disappeared "
+                        f"from service discovery (cluster lost, deleted, relabelled), and {blind} there. Resolves when the group is back, or once it has been gone for "
+                        f"{window_name(GROUP_GONE_WINDOW)} (then it counts as removed on purpose)."
+                    ),
+                    **_links(catalog, service),
+                },
             },
-        },
-    ]
+        ]
+    )
     return [
         {
             "alert": C.ALERT_TARGETS_DOWN,

@@ -18,6 +18,7 @@ from obsgen.render import to_json
 
 __all__ = ["dashboard_texts", "dashboards", "generate"]
 
+
 def dashboards(catalog: Catalog) -> dict[str, dict[str, Any]]:
     """Every dashboard of ``catalog`` as Grafana JSON, keyed by its path (conventions)."""
     return dict(_dashboards(catalog))
@@ -54,4 +55,3 @@ def dashboard_texts(catalog: Catalog) -> dict[str, str]:
     memory (at 1,000 services the dicts of every dashboard at once cost some 200 MiB).
     """
     return {path: to_json(board).decode("utf-8") for path, board in _dashboards(catalog)}
-

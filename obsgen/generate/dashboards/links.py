@@ -47,7 +47,9 @@ def explore_url(
     pane = {
         "logs": {
             "datasource": datasource_uid,
-            "queries": [{"refId": "A", "datasource": {"type": datasource_type, "uid": datasource_uid}, **query}],
+            "queries": [
+                {"refId": "A", "datasource": {"type": datasource_type, "uid": datasource_uid}, **query}
+            ],
             "range": {"from": _FROM, "to": _TO},
         }
     }
@@ -63,9 +65,14 @@ def loki_explore(service: str, **stream: str) -> str:
 
 def elasticsearch_explore(service: str, **fields: str) -> str:
     return explore_url(
-        "elasticsearch", C.DATASOURCE_ELASTICSEARCH_UID,
-        {"query": elasticsearch_query(service, **fields), "metrics": [{"id": "1", "type": "logs"}],
-         "bucketAggs": [], "timeField": C.ES_TIME_FIELD},
+        "elasticsearch",
+        C.DATASOURCE_ELASTICSEARCH_UID,
+        {
+            "query": elasticsearch_query(service, **fields),
+            "metrics": [{"id": "1", "type": "logs"}],
+            "bucketAggs": [],
+            "timeField": C.ES_TIME_FIELD,
+        },
     )
 
 

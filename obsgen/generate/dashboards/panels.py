@@ -71,15 +71,54 @@ class Shape:
 
 DASHBOARD = Shape(
     "dashboard",
-    always=frozenset({
-        "annotations", "description", "editable", "graphTooltip", "links", "panels", "refresh", "schemaVersion",
-        "tags", "templating", "time", "timepicker", "timezone", "title", "uid", "version",
-    }),
-    model=frozenset({
-        "annotations", "description", "editable", "fiscalYearStartMonth", "gnetId", "graphTooltip", "id", "links",
-        "liveNow", "panels", "preload", "refresh", "revision", "schemaVersion", "snapshot", "tags", "templating",
-        "time", "timepicker", "timezone", "title", "uid", "version", "weekStart",
-    }),
+    always=frozenset(
+        {
+            "annotations",
+            "description",
+            "editable",
+            "graphTooltip",
+            "links",
+            "panels",
+            "refresh",
+            "schemaVersion",
+            "tags",
+            "templating",
+            "time",
+            "timepicker",
+            "timezone",
+            "title",
+            "uid",
+            "version",
+        }
+    ),
+    model=frozenset(
+        {
+            "annotations",
+            "description",
+            "editable",
+            "fiscalYearStartMonth",
+            "gnetId",
+            "graphTooltip",
+            "id",
+            "links",
+            "liveNow",
+            "panels",
+            "preload",
+            "refresh",
+            "revision",
+            "schemaVersion",
+            "snapshot",
+            "tags",
+            "templating",
+            "time",
+            "timepicker",
+            "timezone",
+            "title",
+            "uid",
+            "version",
+            "weekStart",
+        }
+    ),
 )
 TIMEPICKER = Shape(
     "time picker",
@@ -88,50 +127,159 @@ TIMEPICKER = Shape(
 )
 PANEL = Shape(
     "panel",
-    always=frozenset({
-        "datasource", "description", "fieldConfig", "gridPos", "id", "interval", "links", "options", "targets",
-        "title", "transformations", "type",
-    }),
-    model=frozenset({
-        "autoMigrateFrom", "cacheTimeout", "datasource", "description", "fieldConfig", "gridPos",
-        "hideTimeOverride", "id", "interval", "libraryPanel", "links", "maxDataPoints", "maxPerRow", "options",
-        "pluginVersion", "queryCachingTTL", "repeat", "repeatDirection", "targets", "timeCompare", "timeFrom",
-        "timeShift", "title", "transformations", "transparent", "type",
-    }),
+    always=frozenset(
+        {
+            "datasource",
+            "description",
+            "fieldConfig",
+            "gridPos",
+            "id",
+            "interval",
+            "links",
+            "options",
+            "targets",
+            "title",
+            "transformations",
+            "type",
+        }
+    ),
+    model=frozenset(
+        {
+            "autoMigrateFrom",
+            "cacheTimeout",
+            "datasource",
+            "description",
+            "fieldConfig",
+            "gridPos",
+            "hideTimeOverride",
+            "id",
+            "interval",
+            "libraryPanel",
+            "links",
+            "maxDataPoints",
+            "maxPerRow",
+            "options",
+            "pluginVersion",
+            "queryCachingTTL",
+            "repeat",
+            "repeatDirection",
+            "targets",
+            "timeCompare",
+            "timeFrom",
+            "timeShift",
+            "title",
+            "transformations",
+            "transparent",
+            "type",
+        }
+    ),
 )
 #: Targets are datasource-specific: DataQuery's keys plus the Prometheus query's (@grafana/schema
 #: PromQuery without the deprecated ``intervalFactor``; ``interval`` is the query's min step).
 TARGET = Shape(
     "target",
     always=frozenset({"datasource", "expr", "format", "instant", "legendFormat", "range", "refId"}),
-    model=frozenset({
-        "datasource", "editorMode", "exemplar", "expr", "format", "hide", "instant", "interval", "key",
-        "legendFormat", "queryType", "range", "refId",
-    }),
+    model=frozenset(
+        {
+            "datasource",
+            "editorMode",
+            "exemplar",
+            "expr",
+            "format",
+            "hide",
+            "instant",
+            "interval",
+            "key",
+            "legendFormat",
+            "queryType",
+            "range",
+            "refId",
+        }
+    ),
     copies=(("query", "expr"),),  # grafanalib's Target writes expr twice
 )
 VARIABLE = Shape(
     "variable",
-    always=frozenset({
-        "allValue", "current", "datasource", "description", "hide", "includeAll", "label", "multi", "name",
-        "options", "query", "refresh", "regex", "skipUrlSync", "sort", "type",
-    }),
-    model=frozenset({
-        "allValue", "allowCustomValue", "current", "datasource", "description", "enableGroupBy", "hide",
-        "includeAll", "label", "multi", "name", "options", "query", "refresh", "regex", "regexApplyTo",
-        "skipUrlSync", "sort", "staticOptions", "staticOptionsOrder", "type", "valuesFormat",
-    }),
+    always=frozenset(
+        {
+            "allValue",
+            "current",
+            "datasource",
+            "description",
+            "hide",
+            "includeAll",
+            "label",
+            "multi",
+            "name",
+            "options",
+            "query",
+            "refresh",
+            "regex",
+            "skipUrlSync",
+            "sort",
+            "type",
+        }
+    ),
+    model=frozenset(
+        {
+            "allValue",
+            "allowCustomValue",
+            "current",
+            "datasource",
+            "description",
+            "enableGroupBy",
+            "hide",
+            "includeAll",
+            "label",
+            "multi",
+            "name",
+            "options",
+            "query",
+            "refresh",
+            "regex",
+            "regexApplyTo",
+            "skipUrlSync",
+            "sort",
+            "staticOptions",
+            "staticOptionsOrder",
+            "type",
+            "valuesFormat",
+        }
+    ),
 )
 #: Dashboard and panel links (both Grafana's DashboardLink).
 LINK = Shape(
     "link",
-    always=frozenset({
-        "asDropdown", "icon", "includeVars", "keepTime", "tags", "targetBlank", "title", "tooltip", "type", "url",
-    }),
-    model=frozenset({
-        "asDropdown", "icon", "includeVars", "keepTime", "origin", "placement", "tags", "targetBlank", "title",
-        "tooltip", "type", "url",
-    }),
+    always=frozenset(
+        {
+            "asDropdown",
+            "icon",
+            "includeVars",
+            "keepTime",
+            "tags",
+            "targetBlank",
+            "title",
+            "tooltip",
+            "type",
+            "url",
+        }
+    ),
+    model=frozenset(
+        {
+            "asDropdown",
+            "icon",
+            "includeVars",
+            "keepTime",
+            "origin",
+            "placement",
+            "tags",
+            "targetBlank",
+            "title",
+            "tooltip",
+            "type",
+            "url",
+        }
+    ),
 )
 OPTION = Shape(
     "variable option",
@@ -168,8 +316,12 @@ def _targets(queries: Sequence[Query]) -> list[G.Target]:
         raise ValueError("a panel needs at least one query")
     return [
         G.Target(
-            expr=q.expr, legendFormat=q.legend, refId=chr(ord("A") + i), instant=q.instant,
-            format=q.format, datasource=DATASOURCE,
+            expr=q.expr,
+            legendFormat=q.legend,
+            refId=chr(ord("A") + i),
+            instant=q.instant,
+            format=q.format,
+            datasource=DATASOURCE,
         )
         for i, q in enumerate(queries)
     ]
@@ -200,15 +352,26 @@ def timeseries(
 ) -> G.TimeSeries:
     """A time series; thresholds are drawn as dashed lines; ``min_step`` bounds costly queries."""
     return G.TimeSeries(
-        title=title, description=description, dataSource=DATASOURCE, targets=_targets(queries),
-        unit=unit, valueMin=min_value, valueMax=max_value, fillOpacity=10 if not stacked else 30,
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=_targets(queries),
+        unit=unit,
+        valueMin=min_value,
+        valueMax=max_value,
+        fillOpacity=10 if not stacked else 30,
         stacking={"mode": "normal", "group": "A"} if stacked else {"mode": "none", "group": "A"},
-        legendDisplayMode="table", legendPlacement="bottom", legendCalcs=list(legend_calcs),
-        tooltipMode="multi", tooltipSort="desc", showPoints="never",
+        legendDisplayMode="table",
+        legendPlacement="bottom",
+        legendCalcs=list(legend_calcs),
+        tooltipMode="multi",
+        tooltipSort="desc",
+        showPoints="never",
         # Lines only: the area below the first line stays uncoloured.
         thresholds=_steps(thresholds, base=TRANSPARENT),
         thresholdsStyleMode="dashed" if thresholds else "off",
-        links=list(links), interval=min_step,
+        links=list(links),
+        interval=min_step,
         extraJson={"options": {"legend": {"sortBy": legend_sort, "sortDesc": True}}} if legend_sort else None,
     )
 
@@ -227,10 +390,20 @@ def stat(
 ) -> G.Stat:
     """A single value per series, coloured by thresholds."""
     return G.Stat(
-        title=title, description=description, dataSource=DATASOURCE, targets=_targets(queries),
-        format=unit, decimals=decimals, noValue=no_value, graphMode="area" if sparkline else "none",
-        colorMode="background", reduceCalc="lastNotNull", color={"mode": "thresholds"},
-        thresholds=_steps(thresholds), mappings=list(mappings), textMode="auto",
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=_targets(queries),
+        format=unit,
+        decimals=decimals,
+        noValue=no_value,
+        graphMode="area" if sparkline else "none",
+        colorMode="background",
+        reduceCalc="lastNotNull",
+        color={"mode": "thresholds"},
+        thresholds=_steps(thresholds),
+        mappings=list(mappings),
+        textMode="auto",
     )
 
 
@@ -239,20 +412,33 @@ def heatmap(title: str, query: Query, *, unit: str, description: str) -> G.Heatm
     if query.format != "heatmap":
         raise ValueError("a bucket heatmap needs a query with format='heatmap'")
     return G.Heatmap(
-        title=title, description=description, dataSource=DATASOURCE, targets=_targets([query]),
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=_targets([query]),
         extraJson={
             "options": {
                 "calculate": False,
                 "cellGap": 1,
-                "color": {"mode": "scheme", "scheme": "Oranges", "scale": "exponential", "exponent": 0.5,
-                          "steps": 64, "reverse": False, "fill": "dark-orange"},
+                "color": {
+                    "mode": "scheme",
+                    "scheme": "Oranges",
+                    "scale": "exponential",
+                    "exponent": 0.5,
+                    "steps": 64,
+                    "reverse": False,
+                    "fill": "dark-orange",
+                },
                 "filterValues": {"le": 1e-9},
                 "legend": {"show": True},
                 "rowsFrame": {"layout": "auto"},
                 "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
                 "yAxis": {"axisPlacement": "left", "unit": unit, "reverse": False},
             },
-            "fieldConfig": {"defaults": {"custom": {"scaleDistribution": {"type": "linear"}}}, "overrides": []},
+            "fieldConfig": {
+                "defaults": {"custom": {"scaleDistribution": {"type": "linear"}}},
+                "overrides": [],
+            },
         },
     )
 
@@ -288,8 +474,14 @@ def table(
             "matcher": {"id": "byName", "options": c.title},
             "properties": [
                 {"id": "unit", "value": c.unit},
-                *([{"id": "thresholds", "value": {"mode": "absolute", "steps": _steps(c.thresholds)}},
-                   {"id": "custom.cellOptions", "value": {"type": "color-background"}}] if c.thresholds else []),
+                *(
+                    [
+                        {"id": "thresholds", "value": {"mode": "absolute", "steps": _steps(c.thresholds)}},
+                        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+                    ]
+                    if c.thresholds
+                    else []
+                ),
                 *([{"id": "mappings", "value": list(c.mappings)}] if c.mappings else []),
             ],
         }
@@ -297,58 +489,103 @@ def table(
     ]
     overrides.extend(extra_overrides)
     return G.Table(
-        title=title, description=description, dataSource=DATASOURCE, targets=targets, overrides=overrides,
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=targets,
+        overrides=overrides,
         extraJson={
-            "options": {"showHeader": True, "cellHeight": "sm",
-                        "sortBy": [{"displayName": sort_by, "desc": descending}]},
+            "options": {
+                "showHeader": True,
+                "cellHeight": "sm",
+                "sortBy": [{"displayName": sort_by, "desc": descending}],
+            },
             "transformations": [
                 {"id": "merge", "options": {}},
-                {"id": "organize", "options": {
-                    "excludeByName": {"Time": True},
-                    "indexByName": index,
-                    "renameByName": renames,
-                }},
+                {
+                    "id": "organize",
+                    "options": {
+                        "excludeByName": {"Time": True},
+                        "indexByName": index,
+                        "renameByName": renames,
+                    },
+                },
             ],
         },
     )
 
 
-def link(title: str, url: str, *, tooltip: str = "", keep_time: bool = False, icon: str = "external link",
-         new_tab: bool = True) -> G.DashboardLink:
+def link(
+    title: str,
+    url: str,
+    *,
+    tooltip: str = "",
+    keep_time: bool = False,
+    icon: str = "external link",
+    new_tab: bool = True,
+) -> G.DashboardLink:
     """A link (dashboard or panel) to ``url``."""
     return G.DashboardLink(
-        title=title, uri=url, type="link", tooltip=tooltip, keepTime=keep_time, icon=icon, targetBlank=new_tab,
+        title=title,
+        uri=url,
+        type="link",
+        tooltip=tooltip,
+        keepTime=keep_time,
+        icon=icon,
+        targetBlank=new_tab,
     )
 
 
 def dashboards_link(title: str, tags: Sequence[str]) -> G.DashboardLink:
     """A drop-down of the dashboards carrying all of ``tags``."""
-    return G.DashboardLink(title=title, type="dashboards", tags=list(tags), asDropdown=True, keepTime=True,
-                           includeVars=False)
+    return G.DashboardLink(
+        title=title, type="dashboards", tags=list(tags), asDropdown=True, keepTime=True, includeVars=False
+    )
 
 
 def datasource_variable() -> G.Template:
     return G.Template(
-        name=C.VAR_DATASOURCE, label="Data source", type="datasource", query=PROMETHEUS,
-        default=C.DATASOURCE_PROMETHEUS_UID, hide=G.SHOW, regex="",
+        name=C.VAR_DATASOURCE,
+        label="Data source",
+        type="datasource",
+        query=PROMETHEUS,
+        default=C.DATASOURCE_PROMETHEUS_UID,
+        hide=G.SHOW,
+        regex="",
     )
 
 
 def instance_variable(up_selector: str) -> G.Template:
     """Instances of a job (from ``up``, which exists as soon as a target is scraped)."""
     return G.Template(
-        name=C.VAR_INSTANCE, label="Instance", query=f"label_values({up_selector}, {C.LABEL_INSTANCE})",
-        dataSource=DATASOURCE, includeAll=True, multi=True, allValue=".*", default="All",
-        refresh=G.REFRESH_ON_TIME_RANGE_CHANGE, sort=G.SORT_ALPHA_IGNORE_CASE_ASC, regex="",
+        name=C.VAR_INSTANCE,
+        label="Instance",
+        query=f"label_values({up_selector}, {C.LABEL_INSTANCE})",
+        dataSource=DATASOURCE,
+        includeAll=True,
+        multi=True,
+        allValue=".*",
+        default="All",
+        refresh=G.REFRESH_ON_TIME_RANGE_CHANGE,
+        sort=G.SORT_ALPHA_IGNORE_CASE_ASC,
+        regex="",
     )
 
 
 def label_variable(label: str, selector: str) -> G.Template:
     """A multi-value variable over one label's values (a group_by label: cluster, region)."""
     return G.Template(
-        name=label, label=label, query=f"label_values({selector}, {label})",
-        dataSource=DATASOURCE, includeAll=True, multi=True, allValue=".*", default="All",
-        refresh=G.REFRESH_ON_TIME_RANGE_CHANGE, sort=G.SORT_ALPHA_IGNORE_CASE_ASC, regex="",
+        name=label,
+        label=label,
+        query=f"label_values({selector}, {label})",
+        dataSource=DATASOURCE,
+        includeAll=True,
+        multi=True,
+        allValue=".*",
+        default="All",
+        refresh=G.REFRESH_ON_TIME_RANGE_CHANGE,
+        sort=G.SORT_ALPHA_IGNORE_CASE_ASC,
+        regex="",
     )
 
 
@@ -410,10 +647,18 @@ def dashboard_json(
 ) -> dict[str, Any]:
     """The dashboard as the JSON a current Grafana stores (see the module docstring)."""
     board = G.Dashboard(
-        title=title, uid=uid, description=description, tags=list(tags), panels=[],
-        templating=G.Templating(list=[]), links=list(links),
+        title=title,
+        uid=uid,
+        description=description,
+        tags=list(tags),
+        panels=[],
+        templating=G.Templating(list=[]),
+        links=list(links),
         annotations=G.Annotations(list=[_builtin_annotation(), *annotations]),
-        time=G.Time(time_from, "now"), timezone="browser", refresh="1m", editable=True,
+        time=G.Time(time_from, "now"),
+        timezone="browser",
+        refresh="1m",
+        editable=True,
         graphTooltip=G.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
     )
     where = f"dashboard {uid!r}"
@@ -429,17 +674,28 @@ def dashboard_json(
 
 def _builtin_annotation() -> dict[str, Any]:
     return {
-        "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
-        "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
+        "builtIn": 1,
+        "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+        "enable": True,
+        "hide": True,
+        "iconColor": "rgba(0, 211, 255, 1)",
+        "name": "Annotations & Alerts",
+        "type": "dashboard",
     }
 
 
 def alerts_annotation(name: str, expr: str) -> dict[str, Any]:
     """An annotation drawn while ``expr`` (e.g. ALERTS{...}) returns series."""
     return {
-        "datasource": DATASOURCE, "enable": True, "hide": False, "iconColor": RED, "name": name,
-        "expr": expr, "step": "60s",
-        "titleFormat": "{{alertname}}", "textFormat": "{{severity}}: {{slo}}",
+        "datasource": DATASOURCE,
+        "enable": True,
+        "hide": False,
+        "iconColor": RED,
+        "name": name,
+        "expr": expr,
+        "step": "60s",
+        "titleFormat": "{{alertname}}",
+        "textFormat": "{{severity}}: {{slo}}",
         "useValueForTime": False,
     }
 
@@ -459,7 +715,9 @@ def _panels(uid: str, panels: Sequence[G.Panel]) -> list[dict[str, Any]]:
         ]
         pid = panel_id(uid, panel.title)
         if pid in owner:
-            clash = "has the same title" if owner[pid] == panel.title else f"gets the same id as {owner[pid]!r}"
+            clash = (
+                "has the same title" if owner[pid] == panel.title else f"gets the same id as {owner[pid]!r}"
+            )
             raise ValueError(f"{where}: {clash}; give it a distinct title (panel ids come from titles)")
         owner[pid] = panel.title
         written["id"] = pid
@@ -478,7 +736,9 @@ def _target(target: dict[str, Any]) -> dict[str, Any]:
 
 def _variable(variable: G.Template, where: str) -> dict[str, Any]:
     var = _conform(_to_json(variable), _defaults(variable), VARIABLE, f"{where}: variable {variable.name!r}")
-    var["current"] = _conform(var["current"], _OPTION_DEFAULTS, OPTION, f"{where}: variable {variable.name!r}")
+    var["current"] = _conform(
+        var["current"], _OPTION_DEFAULTS, OPTION, f"{where}: variable {variable.name!r}"
+    )
     var["options"] = [
         _conform(o, _OPTION_DEFAULTS, OPTION, f"{where}: variable {variable.name!r}") for o in var["options"]
     ]
@@ -518,7 +778,9 @@ def _defaults(obj: Any) -> dict[str, Any]:
     cls = type(obj)
     if not attr.has(cls):
         return {}  # plain JSON data: every key in it was set on purpose
-    required = {f.name: getattr(obj, f.name) for f in attr.fields(cls) if f.init and f.default is attr.NOTHING}
+    required = {
+        f.name: getattr(obj, f.name) for f in attr.fields(cls) if f.init and f.default is attr.NOTHING
+    }
     data: dict[str, Any] = _to_json(cls(**required))
     return data
 

@@ -64,11 +64,18 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
         f"{{{Q.label_name(C.LOG_ENVIRONMENT)}=~{Q.quote('.+')}}} |= {Q.quote(_VALUE_SLOT)} "
         f"| json | {Q.label_name(C.LOG_REQUEST_ID)}={Q.quote(_VALUE_SLOT)}"
     )
-    request_id_in_loki = explore_link("loki", C.DATASOURCE_LOKI_UID, {"expr": loki_query, "queryType": "range"})
+    request_id_in_loki = explore_link(
+        "loki", C.DATASOURCE_LOKI_UID, {"expr": loki_query, "queryType": "range"}
+    )
     request_id_in_es = explore_link(
-        "elasticsearch", C.DATASOURCE_ELASTICSEARCH_UID,
-        {"query": f"{C.LOG_REQUEST_ID}:{L.lucene_phrase(_VALUE_SLOT)}", "metrics": [{"id": "1", "type": "logs"}],
-         "bucketAggs": [], "timeField": C.ES_TIME_FIELD},
+        "elasticsearch",
+        C.DATASOURCE_ELASTICSEARCH_UID,
+        {
+            "query": f"{C.LOG_REQUEST_ID}:{L.lucene_phrase(_VALUE_SLOT)}",
+            "metrics": [{"id": "1", "type": "logs"}],
+            "bucketAggs": [],
+            "timeField": C.ES_TIME_FIELD,
+        },
     )
     service_dashboards = f"/dashboards?tag={C.TAG_RED}&query={VALUE}"
     return {
@@ -76,8 +83,13 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
         "deleteDatasources": [],
         "datasources": [
             {
-                "name": "Prometheus", "type": "prometheus", "uid": C.DATASOURCE_PROMETHEUS_UID,
-                "access": "proxy", "url": catalog.deployment.prometheus_url, "isDefault": True, "editable": False,
+                "name": "Prometheus",
+                "type": "prometheus",
+                "uid": C.DATASOURCE_PROMETHEUS_UID,
+                "access": "proxy",
+                "url": catalog.deployment.prometheus_url,
+                "isDefault": True,
+                "editable": False,
                 "jsonData": {
                     "httpMethod": "POST",
                     "timeInterval": durations.format_prometheus(catalog.scrape_interval),
@@ -85,31 +97,55 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
                 },
             },
             {
-                "name": "Alertmanager", "type": "alertmanager", "uid": C.DATASOURCE_ALERTMANAGER_UID,
-                "access": "proxy", "url": catalog.deployment.alertmanager_url, "editable": False,
+                "name": "Alertmanager",
+                "type": "alertmanager",
+                "uid": C.DATASOURCE_ALERTMANAGER_UID,
+                "access": "proxy",
+                "url": catalog.deployment.alertmanager_url,
+                "editable": False,
                 "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
             },
             {
-                "name": "Loki", "type": "loki", "uid": C.DATASOURCE_LOKI_UID,
-                "access": "proxy", "url": catalog.deployment.loki_url, "editable": False,
+                "name": "Loki",
+                "type": "loki",
+                "uid": C.DATASOURCE_LOKI_UID,
+                "access": "proxy",
+                "url": catalog.deployment.loki_url,
+                "editable": False,
                 "jsonData": {
                     "maxLines": 1000,
                     "derivedFields": [
-                        {"name": "request_id (Loki)", "matcherRegex": json_field_regex(C.LOG_REQUEST_ID),
-                         "url": request_id_in_loki, "urlDisplayLabel": "All lines of this request"},
-                        {"name": "request_id (Elasticsearch)", "matcherRegex": json_field_regex(C.LOG_REQUEST_ID),
-                         "url": request_id_in_es, "urlDisplayLabel": "This request in Elasticsearch"},
+                        {
+                            "name": "request_id (Loki)",
+                            "matcherRegex": json_field_regex(C.LOG_REQUEST_ID),
+                            "url": request_id_in_loki,
+                            "urlDisplayLabel": "All lines of this request",
+                        },
+                        {
+                            "name": "request_id (Elasticsearch)",
+                            "matcherRegex": json_field_regex(C.LOG_REQUEST_ID),
+                            "url": request_id_in_es,
+                            "urlDisplayLabel": "This request in Elasticsearch",
+                        },
                         # service is a stream label: the Loki plugin takes it out of the line, so
                         # only a label matcher finds it (matched against label names, anchored).
-                        {"name": "service", "matcherType": "label",
-                         "matcherRegex": f"^{re.escape(C.LOG_SERVICE)}$",
-                         "url": service_dashboards, "urlDisplayLabel": "Service dashboard"},
+                        {
+                            "name": "service",
+                            "matcherType": "label",
+                            "matcherRegex": f"^{re.escape(C.LOG_SERVICE)}$",
+                            "url": service_dashboards,
+                            "urlDisplayLabel": "Service dashboard",
+                        },
                     ],
                 },
             },
             {
-                "name": "Elasticsearch", "type": "elasticsearch", "uid": C.DATASOURCE_ELASTICSEARCH_UID,
-                "access": "proxy", "url": catalog.deployment.elasticsearch_url, "editable": False,
+                "name": "Elasticsearch",
+                "type": "elasticsearch",
+                "uid": C.DATASOURCE_ELASTICSEARCH_UID,
+                "access": "proxy",
+                "url": catalog.deployment.elasticsearch_url,
+                "editable": False,
                 "jsonData": {
                     "index": C.ES_INDEX_PATTERN,
                     "timeField": C.ES_TIME_FIELD,
@@ -117,9 +153,16 @@ def datasources(catalog: Catalog) -> dict[str, Any]:
                     "logLevelField": C.LOG_LEVEL_FIELD,
                     "maxConcurrentShardRequests": 5,
                     "dataLinks": [
-                        {"field": C.LOG_REQUEST_ID, "url": request_id_in_loki,
-                         "urlDisplayLabel": "All lines of this request (Loki)"},
-                        {"field": C.LOG_SERVICE, "url": service_dashboards, "urlDisplayLabel": "Service dashboard"},
+                        {
+                            "field": C.LOG_REQUEST_ID,
+                            "url": request_id_in_loki,
+                            "urlDisplayLabel": "All lines of this request (Loki)",
+                        },
+                        {
+                            "field": C.LOG_SERVICE,
+                            "url": service_dashboards,
+                            "urlDisplayLabel": "Service dashboard",
+                        },
                     ],
                 },
             },
@@ -131,11 +174,18 @@ def dashboard_provider() -> dict[str, Any]:
     """stack/grafana/provisioning/dashboards/obsgen.yaml: load dashboards/ from the mount."""
     return {
         "apiVersion": PROVISIONING_API_VERSION,
-        "providers": [{
-            "name": "obsgen", "orgId": 1, "folder": C.GRAFANA_FOLDER, "type": "file",
-            "disableDeletion": False, "allowUiUpdates": False, "updateIntervalSeconds": 30,
-            "options": {"path": C.GRAFANA_DASHBOARDS_MOUNT, "foldersFromFilesStructure": False},
-        }],
+        "providers": [
+            {
+                "name": "obsgen",
+                "orgId": 1,
+                "folder": C.GRAFANA_FOLDER,
+                "type": "file",
+                "disableDeletion": False,
+                "allowUiUpdates": False,
+                "updateIntervalSeconds": 30,
+                "options": {"path": C.GRAFANA_DASHBOARDS_MOUNT, "foldersFromFilesStructure": False},
+            }
+        ],
     }
 
 
@@ -159,4 +209,3 @@ def configmap(name: str, dashboard_json: str) -> ConfigMap:
         },
         "data": {f"{name}.json": dashboard_json},
     }
-

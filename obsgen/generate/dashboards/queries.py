@@ -124,10 +124,13 @@ def latency_quantile(
 ) -> str:
     """The ``quantile`` of request duration (seconds) from the histogram buckets."""
     buckets = duration_series(service, C.BUCKET_SUFFIX, per_instance=per_instance)
-    return _in_seconds(service, (
-        f"histogram_quantile({Q.number(quantile)}, "
-        f"{Q.sum_by((C.LABEL_LE, *by), Q.rate(buckets, RATE_INTERVAL))})"
-    ))
+    return _in_seconds(
+        service,
+        (
+            f"histogram_quantile({Q.number(quantile)}, "
+            f"{Q.sum_by((C.LABEL_LE, *by), Q.rate(buckets, RATE_INTERVAL))})"
+        ),
+    )
 
 
 def latency_heatmap(service: Service) -> str:
@@ -183,7 +186,7 @@ def burn_rate(service: Service, slo: SLO, over: Window) -> str:
 def labelled(expr: str, **labels: str) -> str:
     """``expr`` with constant labels added (label_replace on an empty source label)."""
     for name, value in sorted(labels.items()):
-        expr = f"label_replace({expr}, {Q.quote(Q.label_name(name))}, {Q.quote(value)}, \"\", \"\")"
+        expr = f'label_replace({expr}, {Q.quote(Q.label_name(name))}, {Q.quote(value)}, "", "")'
     return expr
 
 

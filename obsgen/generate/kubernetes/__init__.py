@@ -168,7 +168,8 @@ def service_context(
         "liveness_path": workload.liveness_path,
         "readiness_path": workload.readiness_path,
         # The comments explain obsgen.instrument's probes only where the service uses its paths.
-        "obsgen_probes": (workload.liveness_path, workload.readiness_path) == (C.LIVENESS_PATH, C.READINESS_PATH),
+        "obsgen_probes": (workload.liveness_path, workload.readiness_path)
+        == (C.LIVENESS_PATH, C.READINESS_PATH),
         "policy": policy,
     }
 
@@ -237,7 +238,9 @@ def service_monitor(catalog: Catalog, service: Service, environment: Environment
         # The job label of every series is the catalog's job, as alerts and dashboards select it.
         spec["jobLabel"] = C.K8S_JOB_LABEL
     else:
-        endpoint["relabelings"] = [{"action": "replace", "targetLabel": C.LABEL_JOB, "replacement": service.job}]
+        endpoint["relabelings"] = [
+            {"action": "replace", "targetLabel": C.LABEL_JOB, "replacement": service.job}
+        ]
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",

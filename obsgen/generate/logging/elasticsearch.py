@@ -27,28 +27,47 @@ _KEYWORD: Final = MappingProxyType({"type": "keyword", "ignore_above": policy.ES
 _TEXT: Final = MappingProxyType({"type": "text"})
 
 #: Mapping of every field whose type is known by name.  Everything else is keyword.
-FIELD_TYPES: Final[MappingProxyType[str, MappingProxyType[str, Any]]] = MappingProxyType({
-    C.ES_TIME_FIELD: MappingProxyType({"type": "date"}),
-    C.LOG_TIME: MappingProxyType({"type": "date"}),
-    C.LOG_MESSAGE: MappingProxyType({
-        "type": "text",
-        "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
-    }),
-    C.LOG_EXCEPTION: _TEXT,
-    C.LOG_DOCKER_LINE: _TEXT,
-    C.LOG_STATUS: MappingProxyType({"type": "integer"}),
-    C.LOG_RETRIES: MappingProxyType({"type": "integer"}),
-    C.LOG_DURATION_MS: MappingProxyType({"type": "float"}),
-})
+FIELD_TYPES: Final[MappingProxyType[str, MappingProxyType[str, Any]]] = MappingProxyType(
+    {
+        C.ES_TIME_FIELD: MappingProxyType({"type": "date"}),
+        C.LOG_TIME: MappingProxyType({"type": "date"}),
+        C.LOG_MESSAGE: MappingProxyType(
+            {
+                "type": "text",
+                "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+            }
+        ),
+        C.LOG_EXCEPTION: _TEXT,
+        C.LOG_DOCKER_LINE: _TEXT,
+        C.LOG_STATUS: MappingProxyType({"type": "integer"}),
+        C.LOG_RETRIES: MappingProxyType({"type": "integer"}),
+        C.LOG_DURATION_MS: MappingProxyType({"type": "float"}),
+    }
+)
 
 #: Fields of every line (obsgen.instrument.logs, Fluentd's enrichment, the docker driver).
 STANDARD_FIELDS: Final = (
     C.ES_TIME_FIELD,
-    C.LOG_TIME, C.LOG_LEVEL_FIELD, C.LOG_MESSAGE, C.LOG_LOGGER, C.LOG_EXCEPTION,
-    C.LOG_SERVICE, C.LOG_ENVIRONMENT, C.LOG_TEAM,
-    C.LOG_METHOD, C.LOG_ROUTE, C.LOG_URL, C.LOG_STATUS, C.LOG_DURATION_MS, C.LOG_REQUEST_ID,
-    C.LOG_RETRIES, C.LOG_ERROR_CODE,
-    C.LOG_DOCKER_LINE, C.LOG_CONTAINER_ID, C.LOG_CONTAINER_NAME, C.LOG_STREAM_SOURCE,
+    C.LOG_TIME,
+    C.LOG_LEVEL_FIELD,
+    C.LOG_MESSAGE,
+    C.LOG_LOGGER,
+    C.LOG_EXCEPTION,
+    C.LOG_SERVICE,
+    C.LOG_ENVIRONMENT,
+    C.LOG_TEAM,
+    C.LOG_METHOD,
+    C.LOG_ROUTE,
+    C.LOG_URL,
+    C.LOG_STATUS,
+    C.LOG_DURATION_MS,
+    C.LOG_REQUEST_ID,
+    C.LOG_RETRIES,
+    C.LOG_ERROR_CODE,
+    C.LOG_DOCKER_LINE,
+    C.LOG_CONTAINER_ID,
+    C.LOG_CONTAINER_NAME,
+    C.LOG_STREAM_SOURCE,
 )
 
 

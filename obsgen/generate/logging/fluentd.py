@@ -28,7 +28,17 @@ from obsgen.generate.logging.fluentd_syntax import (
 )
 from obsgen.model import Catalog
 
-__all__ = ["BASE_IMAGE", "BASE_IMAGE_RUBY", "ELASTICSEARCH_MAJOR", "EVENT_TIME_KEY", "GEMS", "context", "generate", "render", "service_tag"]
+__all__ = [
+    "BASE_IMAGE",
+    "BASE_IMAGE_RUBY",
+    "ELASTICSEARCH_MAJOR",
+    "EVENT_TIME_KEY",
+    "GEMS",
+    "context",
+    "generate",
+    "render",
+    "service_tag",
+]
 
 #: The official image, Debian variant (jemalloc; the image docs recommend it for production).
 BASE_IMAGE: Final = "fluent/fluentd:v1.16.2-debian-1.1"
@@ -130,14 +140,16 @@ def context(catalog: Catalog) -> dict[str, Any]:
     for svc in catalog.services:
         if svc.team not in teams:
             raise ValueError(f"service {svc.name}: team {svc.team} is not in the catalog")
-        services.append({
-            "name": comment(svc.name),
-            "service": record_value(svc.name),
-            "team": record_value(svc.team),
-            "tag": tag_pattern(service_tag(svc.name)),
-            "filter_id": quote(f"enrich_{svc.name}"),
-            "match_id": quote(f"route_{svc.name}"),
-        })
+        services.append(
+            {
+                "name": comment(svc.name),
+                "service": record_value(svc.name),
+                "team": record_value(svc.team),
+                "tag": tag_pattern(service_tag(svc.name)),
+                "filter_id": quote(f"enrich_{svc.name}"),
+                "match_id": quote(f"route_{svc.name}"),
+            }
+        )
     envs = sorted(e.name for e in catalog.environments)
     return {
         "tag_example": tag_pattern(service_tag(catalog.services[0].name)),

@@ -33,7 +33,9 @@ class Fluentd(str):
 def quote(value: str) -> Fluentd:
     """``value`` as a single-quoted Fluentd string; ValueError for control characters."""
     if _CONTROL.search(value):
-        raise ValueError(f"{value!r}: control characters (newlines, tabs, ...) cannot be written in fluent.conf")
+        raise ValueError(
+            f"{value!r}: control characters (newlines, tabs, ...) cannot be written in fluent.conf"
+        )
     return Fluentd("'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'")
 
 

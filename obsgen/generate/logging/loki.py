@@ -41,13 +41,15 @@ def config(catalog: Catalog) -> dict[str, Any]:
             "ring": {"kvstore": {"store": "inmemory"}},
         },
         "schema_config": {
-            "configs": [{
-                "from": SCHEMA_FROM,
-                "store": "tsdb",
-                "object_store": "filesystem",
-                "schema": "v13",
-                "index": {"prefix": "index_", "period": "24h"},  # tsdb needs 24h periods
-            }],
+            "configs": [
+                {
+                    "from": SCHEMA_FROM,
+                    "store": "tsdb",
+                    "object_store": "filesystem",
+                    "schema": "v13",
+                    "index": {"prefix": "index_", "period": "24h"},  # tsdb needs 24h periods
+                }
+            ],
         },
         "limits_config": {
             # Retention is applied by the compactor (retention_enabled below).

@@ -116,7 +116,7 @@ def theoretical_minimum(error_ratio: float, objective: float = OBJECTIVE_PERCENT
 
 
 def _page_windows() -> list[Any]:
-    from obsgen import policy
+    from obsgen.policy import alerting as policy
 
     return [w for w in policy.windows_for(timedelta(days=30)) if w.severity == C.SEVERITY_PAGE]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from obsgen import durations, policy
+from obsgen import durations
 from obsgen.generate.alerting.cost import ZERO, Cost, SloCost, slo_costs
 from obsgen.generate.alerting.plan import (
     SloPlan,
@@ -33,6 +33,7 @@ from obsgen.generate.alerting.plan import (
 from obsgen.generate.alerting.rules import targets_severity
 from obsgen.generate.discovery import scrape
 from obsgen.model import Catalog
+from obsgen.policy import alerting as policy
 
 #: Error ratios of the detection columns (the SRE workbook quotes 100 %, 10 %, 2 % and 1 %).
 ERROR_RATIOS = (1.0, 0.1, 0.02, 0.01)

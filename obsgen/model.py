@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Literal, get_args
 
 from obsgen import conventions as C
-from obsgen.policy import DEFAULT_MIN_FAILURES, BurnRateWindow
+from obsgen.policy.alerting import DEFAULT_MIN_FAILURES, BurnRateWindow
 from obsgen.sli.model import SLI, Selector, Source
 
 SLOKind = Literal["availability", "latency", "ratio"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from obsgen import cli, policy
+from obsgen import cli
 from obsgen import conventions as C
 from obsgen.catalog import load_catalog, load_catalog_file
 from obsgen.catalog.loader import MAX_BYTES
@@ -23,7 +23,8 @@ from obsgen.cli import starter_catalog
 from obsgen.errors import EXIT_BUG, CatalogError
 from obsgen.generate import generate
 from obsgen.generate.logging import elasticsearch
-from obsgen.generate.logging import policy as log_policy
+from obsgen.policy import alerting as policy
+from obsgen.policy import logging as log_policy
 from tests.conftest import REPO, TEST_CATALOGS
 
 BASE: dict[str, Any] = yaml.safe_load(starter_catalog())

@@ -11,8 +11,9 @@ import pytest
 
 from obsgen import conventions as C
 from obsgen.errors import CatalogError
-from obsgen.generate.logging import elasticsearch, policy
+from obsgen.generate.logging import elasticsearch
 from obsgen.model import Catalog
+from obsgen.policy import logging as policy
 from tests.conftest import REPO, catalog_from
 
 SCHEMAS = REPO / "tests" / "schemas"

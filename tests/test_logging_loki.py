@@ -11,8 +11,9 @@ import yaml
 
 from obsgen import conventions as C
 from obsgen.generate.artifacts import serialise
-from obsgen.generate.logging import loki, policy
+from obsgen.generate.logging import loki
 from obsgen.model import Catalog
+from obsgen.policy import logging as policy
 from tests.conftest import schema_path
 
 

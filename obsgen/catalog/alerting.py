@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from obsgen import durations, policy
+from obsgen import durations
 from obsgen.catalog.loader import Document, Path
 from obsgen.errors import Problem
 from obsgen.model import Alerting
+from obsgen.policy import alerting as policy
 
 __all__ = ["alerting", "alerting_problems", "cardinality_problems", "merged"]
 

@@ -11,7 +11,7 @@ import difflib
 from typing import Any
 
 from obsgen import conventions as C
-from obsgen import durations, policy
+from obsgen import durations
 from obsgen.catalog import sources, spec
 from obsgen.catalog.alerting import alerting, alerting_problems, cardinality_problems, merged
 from obsgen.catalog.loader import Document, Path, load
@@ -29,6 +29,7 @@ from obsgen.model import (
     Team,
     Workload,
 )
+from obsgen.policy import alerting as policy
 from obsgen.sli.model import Selector, Source
 
 

@@ -15,11 +15,12 @@ from typing import Any
 import yaml
 
 from obsgen import conventions as C
-from obsgen import durations, policy, promql
+from obsgen import durations, promql
 from obsgen.errors import ObsgenError
 from obsgen.model import SLO, Catalog, Service, Team
 from obsgen.openslo import names
 from obsgen.openslo.schema import API_VERSION
+from obsgen.policy import alerting as policy
 from obsgen.sli.model import Availability, Latency, Ratio
 from obsgen.sli.presets import PRESETS
 

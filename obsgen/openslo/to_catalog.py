@@ -17,12 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from obsgen import conventions as C
-from obsgen import durations, policy, promql
+from obsgen import durations, promql
 from obsgen.catalog import load_catalog
 from obsgen.errors import CatalogError, Problem
 from obsgen.openslo import names
 from obsgen.openslo.model import SLO, Bundle, Condition, Service, Target
 from obsgen.openslo.sli import Availability, Latency, Mapped, Ratio, SLIError, classify
+from obsgen.policy import alerting as policy
 from obsgen.sli.presets import PRESETS, Preset
 
 _NAME = re.compile(C.NAME_PATTERN)

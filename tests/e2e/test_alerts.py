@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from obsgen import conventions as C
-from obsgen import durations, policy
+from obsgen import durations
 from obsgen.model import SLO, Service
+from obsgen.policy import alerting as policy
 from tests.instrument_helpers import wait_for
 
 from .conftest import Stack

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from obsgen import conventions as C
-from obsgen import durations, policy
+from obsgen import durations
 from obsgen.model import SLO, Catalog, Service
+from obsgen.policy import alerting as policy
 
 
 @dataclass(frozen=True)

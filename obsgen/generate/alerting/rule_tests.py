@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from obsgen import conventions as C
-from obsgen import durations, policy
+from obsgen import durations
 from obsgen import promql as Q
 from obsgen.generate.alerting.documents import InputSeries, PromqlExprTest, RuleTest, RuleTestFile
 from obsgen.generate.alerting.plan import (
@@ -32,6 +32,7 @@ from obsgen.generate.alerting.plan import (
 from obsgen.generate.alerting.rules import group_gone_expr, rule_groups, targets_severity
 from obsgen.generate.artifacts import Artifact, Yaml
 from obsgen.model import SLO, Catalog, Service
+from obsgen.policy import alerting as policy
 from obsgen.sli.model import Labels, Traffic, group_sample
 
 #: Requests per second of the synthetic traffic.

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from obsgen import conventions as C
-from obsgen import durations, policy
+from obsgen import durations
 from obsgen import promql as Q
 from obsgen.generate.alerting.documents import AlertingRule, RecordingRule, Rule, RuleFile, RuleGroup
 from obsgen.generate.alerting.plan import (
@@ -39,6 +39,7 @@ from obsgen.generate.alerting.plan import (
 )
 from obsgen.generate.artifacts import Artifact, Yaml
 from obsgen.model import Catalog, Service
+from obsgen.policy import alerting as policy
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:

@@ -17,8 +17,8 @@ from obsgen import durations
 from obsgen import promql as Q
 from obsgen.generate.dashboards import links as L
 from obsgen.generate.kubernetes.objects import ConfigMap
-from obsgen.generate.logging import policy
 from obsgen.model import Catalog
+from obsgen.policy import logging as policy
 
 #: Grafana's data-link variable for the matched value, escaped for provisioning files.
 VALUE = "$${__value.raw}"

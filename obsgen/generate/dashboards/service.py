@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from obsgen import conventions as C
-from obsgen import policy
 from obsgen import promql as Q
 from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
 from obsgen.model import SLO, Catalog, Service
+from obsgen.policy import alerting as policy
 from obsgen.sli.model import Availability, Latency
 
 RATE_UNIT = "reqps"

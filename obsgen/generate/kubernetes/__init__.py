@@ -85,7 +85,7 @@ class PodPolicy:
 POD_POLICY: Final = PodPolicy()
 
 _TEMPLATES: Final = jinja2.Environment(
-    loader=jinja2.PackageLoader("obsgen.generate.kubernetes", "."),
+    loader=jinja2.PackageLoader("obsgen", "templates/kubernetes"),
     undefined=jinja2.StrictUndefined,
     autoescape=False,  # YAML, not HTML: every value goes through |tojson instead
     keep_trailing_newline=True,

@@ -18,8 +18,8 @@ from typing import Any, Final
 
 from obsgen import conventions as C
 from obsgen.generate.artifacts import Artifact, Json
-from obsgen.generate.logging import policy
 from obsgen.model import Catalog
+from obsgen.policy import logging as policy
 
 __all__ = ["FIELD_TYPES", "STANDARD_FIELDS", "field_mapping", "generate", "ilm_policy", "index_template"]
 

@@ -15,7 +15,6 @@ import jinja2
 
 from obsgen import conventions as C
 from obsgen.generate.artifacts import Artifact, Text
-from obsgen.generate.logging import policy
 from obsgen.generate.logging.fluentd_syntax import (
     Fluentd,
     comment,
@@ -27,6 +26,7 @@ from obsgen.generate.logging.fluentd_syntax import (
     tag_pattern,
 )
 from obsgen.model import Catalog
+from obsgen.policy import logging as policy
 
 __all__ = [
     "BASE_IMAGE",

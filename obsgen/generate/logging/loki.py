@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from obsgen import conventions as C
 from obsgen.generate.artifacts import Artifact, Yaml
-from obsgen.generate.logging import policy
 from obsgen.model import Catalog
+from obsgen.policy import logging as policy
 
 __all__ = ["config", "generate"]
 

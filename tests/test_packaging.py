@@ -220,7 +220,7 @@ def test_the_readme_install_line_installs_a_working_generator(tmp_path: Path) ->
     assert Path(where).is_relative_to(target) and version == obsgen.__version__
     # Package data came along: the starter catalog and the Kubernetes template.
     assert (target / "obsgen" / "catalog" / "starter.yaml").exists()
-    assert (target / "obsgen" / "generate" / "kubernetes" / "service.yaml.j2").exists()
+    assert (target / "obsgen" / "templates" / "kubernetes" / "service.yaml.j2").exists()
 
 
 def test_the_console_script_says_what_to_install_without_the_generator(tmp_path: Path) -> None:

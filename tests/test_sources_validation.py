@@ -206,6 +206,13 @@ def test_selectors_are_re_emitted_escaped() -> None:
         parse_series('x_total{a="1"}[5m]')
 
 
+@pytest.mark.parametrize("escape", ["\\U00110000", "\\x4", "\\q", "\\8"])
+def test_a_bad_escape_in_a_selector_value_is_a_selector_error(escape: str) -> None:
+    """Beyond the last code point, truncated or unknown: a user error, never a traceback (exit 70)."""
+    with pytest.raises(SelectorError):
+        parse_matchers('{a="' + escape + '"}')
+
+
 def test_a_bug_exits_70_and_says_so(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

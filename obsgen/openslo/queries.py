@@ -17,23 +17,12 @@ from dataclasses import dataclass
 
 from obsgen import promql
 from obsgen.promql import Matcher
+from obsgen.sli.selector import SelectorError, read_string
 
 _IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _OP = re.compile(r"=~|!~|!=|=")
 _RANGE = re.compile(r"\[\s*(?:(?:[0-9]+(?:ms|[smhdwy]))+|\$[a-zA-Z_][a-zA-Z0-9_]*)\s*\]")
-_ESCAPES = {
-    "a": "\a",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-    "\\": "\\",
-    "'": "'",
-    '"': '"',
-}
 MAX_QUERY = 4096
 
 
@@ -189,46 +178,8 @@ class _Parser:
         return Matcher(m.group(), op.group(), self.string())
 
     def string(self) -> str:
-        if self.i >= len(self.s) or self.s[self.i] not in "\"'`":
-            raise QueryError(f"expected a quoted label value at character {self.i + 1}")
-        quote = self.s[self.i]
-        self.i += 1
-        out: list[str] = []
-        while self.i < len(self.s):
-            ch = self.s[self.i]
-            self.i += 1
-            if ch == quote:
-                return "".join(out)
-            if ch == "\\" and quote != "`":
-                out.append(self.escape())
-            elif ch == "\n" and quote != "`":
-                break
-            else:
-                out.append(ch)
-        raise QueryError("unterminated label value")
-
-    def escape(self) -> str:
-        if self.i >= len(self.s):
-            raise QueryError("unterminated escape")
-        ch = self.s[self.i]
-        self.i += 1
-        if ch in _ESCAPES:
-            return _ESCAPES[ch]
-        digits = {"x": 2, "u": 4, "U": 8}.get(ch)
-        if digits:
-            code = self.s[self.i : self.i + digits]
-            if not re.fullmatch(f"[0-9a-fA-F]{{{digits}}}", code):
-                raise QueryError(f"bad \\{ch} escape")
-            self.i += digits
-            return chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else _bad(ch)
-        if ch in "01234567":
-            code = self.s[self.i - 1 : self.i + 2]
-            if not re.fullmatch("[0-7]{3}", code):
-                raise QueryError("bad octal escape")
-            self.i += 2
-            return chr(int(code, 8))
-        raise QueryError(f"unknown escape \\{ch}")
-
-
-def _bad(ch: str) -> str:
-    raise QueryError(f"bad \\{ch} escape")
+        try:
+            value, self.i = read_string(self.s, self.i)
+        except SelectorError as exc:
+            raise QueryError(str(exc)) from None
+        return value

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from obsgen import promql as Q
 
-__all__ = ["SelectorError", "Series", "parse_matchers", "parse_series"]
+__all__ = ["SelectorError", "Series", "parse_matchers", "parse_series", "read_string"]
 
 _NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -116,6 +116,8 @@ class _Reader:
             if len(hex_) != digits or not all(c in "0123456789abcdefABCDEF" for c in hex_):
                 raise SelectorError(f"invalid \\{ch} escape in a quoted value")
             self.pos += digits
+            if int(hex_, 16) > 0x10FFFF:
+                raise SelectorError(f"\\{ch}{hex_} is beyond the last Unicode code point")
             return chr(int(hex_, 16))
         if ch in "01234567":
             octal = self.text[self.pos - 1 : self.pos + 2]
@@ -149,6 +151,15 @@ def _matcher_list(r: _Reader) -> tuple[Q.Matcher, ...]:
     if r.pos != len(r.text):
         raise r.fail("nothing after '}'")
     return tuple(matchers)
+
+
+def read_string(text: str, pos: int) -> tuple[str, int]:
+    """The PromQL string literal starting at ``text[pos]`` (quotes and Go escapes as above) and the
+    position after it.  Raises SelectorError."""
+    r = _Reader(text)
+    r.pos = pos
+    value = r.string()
+    return value, r.pos
 
 
 def parse_matchers(text: str) -> tuple[Q.Matcher, ...]:

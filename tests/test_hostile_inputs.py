@@ -215,6 +215,12 @@ def test_an_unquoted_invalid_date_is_a_located_problem_not_a_traceback(value: st
     ), problems
 
 
+@pytest.mark.parametrize("key", ['!!int "x"', '!!float "x"', "!!timestamp 2024-13-45"])
+def test_a_tagged_key_its_text_does_not_fit_is_a_located_problem_not_a_traceback(key: str) -> None:
+    problems = _refusal(starter_catalog() + f"? {key}\n: 1\n")
+    assert any("invalid key" in p and p.startswith("catalog.yaml:") for p in problems), problems
+
+
 def test_every_name_collision_the_generators_would_hit_is_refused() -> None:
     """The collision check is derived from conventions.generated_paths: it must list what generate writes."""
     for path in [REPO / "catalog.yaml", *sorted(TEST_CATALOGS.glob("*.yaml"))]:

@@ -431,6 +431,18 @@ REFUSALS = {
     "merge key": (SERVICE + "---\n" + "apiVersion: openslo/v1\n<<: {kind: Service}\n", "no << merge"),
     "duplicate key": (SERVICE.replace("spec: {}", "spec: {}\nspec: {}"), "duplicate key"),
     "not utf-8": ("kind: Service\nname: \udcff\n", "not valid UTF-8"),
+    "tagged key its text does not fit": (
+        SERVICE.replace("spec: {}", 'spec: {? !!int "x" : 1}'),
+        "invalid key",
+    ),
+    "tagged value its text does not fit": (
+        SERVICE.replace("spec: {}", 'spec: {description: !!int "x"}'),
+        "invalid value",
+    ),
+    "invalid unquoted date": (
+        SERVICE.replace("spec: {}", "spec: {description: 2024-13-45}"),
+        "invalid value",
+    ),
 }
 
 

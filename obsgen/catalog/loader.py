@@ -203,7 +203,7 @@ def _construct(
                 continue
             try:
                 key = loader.construct_object(key_node)
-            except yaml.YAMLError as exc:
+            except (yaml.YAMLError, ValueError) as exc:  # ValueError: a tag its text does not fit (!!int "x")
                 line, col = _mark(key_node)
                 problems.append(Problem(doc.file, line, col, dotted(path), f"invalid key: {exc}"))
                 continue

@@ -205,7 +205,12 @@ def _construct(
                     Problem(doc.file, line, col, dotted(path), "keys must be plain strings (no << merge)")
                 )
                 continue
-            key = loader.construct_object(key_node)
+            try:
+                key = loader.construct_object(key_node)
+            except (yaml.YAMLError, ValueError) as exc:  # ValueError: a tag its text does not fit (!!int "x")
+                line, col = _mark(key_node)
+                problems.append(Problem(doc.file, line, col, dotted(path), f"invalid key: {exc}"))
+                continue
             if not isinstance(key, str):
                 problems.append(
                     Problem(
@@ -233,7 +238,7 @@ def _construct(
         ]
     try:
         value = loader.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: !!int "x", or a date like 2024-13-45
         line, col = _mark(node)
         problems.append(Problem(doc.file, line, col, dotted(path), f"invalid value: {exc}"))
         return None

@@ -6,7 +6,8 @@ Both rule sets run on Debian's ``prometheus`` over the same backfilled data:
 
 * **series in the exporter's shape** (``obsgen.instrument``): per service one instance, ``GET /predict``,
   ``http_requests_total`` for codes 200 and 500, and ``http_request_duration_seconds`` (the catalog's
-  buckets, ``_count``, ``_sum``), 100 req/s with 0.1 % errors, every 15 s for ``--history``; plus the
+  buckets, ``_count``, ``_sum``), 100 req/s with 0.1 % errors, every 15 s for ``--history``, and ``up``
+  of each scrape target (1: healthy, so obsgen's target alerts are silent as in production); plus the
   history of the recordings the rules read back over ranges (obsgen's ``slo:sli_*:rate1m``, Sloth's
   ``slo:sli_error:ratio_rate5m``), one sample per evaluation interval.  Written as OpenMetrics and
   turned into blocks with ``promtool tsdb create-blocks-from openmetrics``;
@@ -253,6 +254,15 @@ def openmetrics(
         hist.append(
             (f"http_request_duration_seconds_sum{{{base}}}", [per_scrape * 0.05 * i for i in range(n)])
         )
+    # What Prometheus writes per scrape target: without it every ServiceAbsent alert would fire
+    # (and expand its templates) on every evaluation, which no healthy deployment does.
+    yield "# TYPE up gauge\n"
+    for svc in catalog.services:
+        if svc.up_job is None:
+            continue
+        for target in svc.targets or (f"{svc.name}-a:8000",):
+            series = f'up{{job="{svc.up_job}",instance="{target}"}}'
+            yield "".join(f"{series} 1 {t}\n" for t in steps)
     yield "# TYPE http_requests counter\n"
     for series, values in families["http_requests"]:
         yield "".join(f"{series} {v:.1f} {t}\n" for t, v in zip(steps, values, strict=True))

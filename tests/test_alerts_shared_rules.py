@@ -89,7 +89,7 @@ def test_shared_recordings_equal_one_rule_per_slo(path: Path, service_name: str,
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules, sort_keys=False))
     step = catalog.evaluation_interval
     total = sum((p.duration for p in PHASES), timedelta())
-    checks = []
+    checks: list[dict[str, Any]] = []
     at = step
     while at < total:
         t = durations.format_prometheus(at)

@@ -565,7 +565,8 @@ def rule_cost_markdown(result: dict[str, Any]) -> str:
         f"From the generated rule file of the catalog above (scrape {durations.format_prometheus(SCRAPE)}, "
         f"fast group every {durations.format_prometheus(EVALUATION)}, slow group as generated). Samples are per "
         "series a raw selector matches: a raw range read costs window / scrape interval samples, a read of an "
-        "obsgen recording window / evaluation interval. Sloth's groups are taken to run every "
+        "obsgen recording window / evaluation interval; a recording the service's SLOs share counts 1/n rule for "
+        "each of its n SLOs, with the reads of that SLO's part. Sloth's groups are taken to run every "
         f"{durations.format_prometheus(EVALUATION)}.",
         "",
         "| | rules per SLO | raw windows | raw samples per evaluation | vs Sloth | raw samples per hour "

@@ -136,9 +136,17 @@ def pin(cpu: int | None) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-def serve(variant: str, port: int, cpu: int | None = None) -> None:
-    """Run one variant of the demo (the server side of the benchmark)."""
+def serve(variant: str, port: int, cpu: int | None = None, *, tickless: bool = False) -> None:
+    """Run one variant of the demo (the server side of the benchmark).
+
+    ``tickless``: uvicorn's main loop does not wake every 0.1 s (its tick updates the date
+    header and checks for shutdown): the instruction count (:mod:`bench.bench_instrument_count`)
+    then holds only the work of the requests, not work that grows with wall time.  Such a
+    server only stops when killed.
+    """
     pin(cpu)
+    if tickless:
+        _untick()
     from prometheus_client import CollectorRegistry
 
     from obsgen.demo.app import create_app
@@ -161,8 +169,21 @@ def serve(variant: str, port: int, cpu: int | None = None) -> None:
     run_server(app, lifecycle, settings.server)
 
 
-def wait_loaded(port: int) -> None:
-    deadline = time.monotonic() + 20
+def _untick() -> None:
+    import asyncio
+
+    import uvicorn
+
+    async def main_loop(self: uvicorn.Server) -> None:
+        await self.on_tick(0)  # the date header, once
+        while not self.should_exit:
+            await asyncio.sleep(3600)
+
+    uvicorn.Server.main_loop = main_loop  # type: ignore[method-assign]
+
+
+def wait_loaded(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/model", timeout=1) as response:
@@ -360,6 +381,7 @@ def main() -> int:
     parser.add_argument("--load-cpu", type=int, default=None, help="CPU the load generator runs on")
     parser.add_argument("--serve", nargs=2, metavar=("VARIANT", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tickless", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="also write the per-round costs (µs) here")
     args = parser.parse_args()
@@ -367,7 +389,7 @@ def main() -> int:
         load_worker()
         return 0
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]), args.cpu)
+        serve(args.serve[0], int(args.serve[1]), args.cpu, tickless=args.tickless)
         return 0
     if args.warmup is None:
         args.warmup = min(3.0, max(1.0, args.duration))

@@ -37,6 +37,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -130,6 +131,17 @@ class Client:
         self.sock.close()
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when this process dies (a tickless server never exits)."""
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 class CountedServer:
     """One variant's server under callgrind, counting switched by ``callgrind_control``."""
 
@@ -156,6 +168,7 @@ class CountedServer:
             stdout=self.log,
             stderr=self.log,
             env=env,
+            preexec_fn=_die_with_parent,
         )
         self.dumps = 0
 

@@ -91,8 +91,9 @@ class _Series(Collector):
         """The cells of one labelled series (created on first use, as ``labels()`` does)."""
         entry = self.children.get(labelvalues)
         if entry is None:
-            size = 1 if self.kind == "counter" else len(self.bounds) + 1
-            entry = (time.time(), [0.0] * size)
+            # Counts are ints (an int += 1 is cheaper than a float's); the sum is a float.
+            cells: list[float] = [0] if self.kind == "counter" else [0.0] + [0] * len(self.bounds)
+            entry = (time.time(), cells)
             # setdefault: a race of two threads only creates the same series once.
             entry = self.children.setdefault(labelvalues, entry)
         return entry[1]

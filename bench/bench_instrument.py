@@ -296,8 +296,9 @@ def report(
     cpus: tuple[int | None, int | None],
     busy: float,
     missing: list[str],
+    verdicts: bool = True,
 ) -> str:
-    """The Markdown table (and the lines around it) of one run."""
+    """The Markdown table (and the lines around it) of one run (``verdicts``: say met or missed)."""
     variants = list(per_request)
     rounds = len(per_request["none"])
     ratios = {v: [a / b for a, b in zip(per_request[v], per_request["none"], strict=True)] for v in variants}
@@ -328,8 +329,15 @@ def report(
             ""
             if goal is None
             else (
-                f"<= {goal:.2f}x: "
-                + ("met" if rhi <= goal else ("met at the median" if rmid <= goal else "**missed**"))
+                f"<= {goal:.2f}x"
+                + (
+                    (
+                        ": "
+                        + ("met" if rhi <= goal else ("met at the median" if rmid <= goal else "**missed**"))
+                    )
+                    if verdicts
+                    else ""
+                )
             )
         )
         lines.append(
@@ -351,7 +359,10 @@ def report(
                 if hi < 1
                 else ("cheaper at the median" if mid < 1 else "**not cheaper**")
             )
-            lines.append(f"- vs {LABELS[peer]}: {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x — {verdict}")
+            lines.append(
+                f"- vs {LABELS[peer]}: {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x"
+                + (f" — {verdict}" if verdicts else "")
+            )
     if missing:
         lines += [
             "",
@@ -384,6 +395,9 @@ def main() -> int:
     parser.add_argument("--tickless", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="also write the per-round costs (µs) here")
+    parser.add_argument(
+        "--no-verdicts", action="store_true", help="goals without met/missed (bench.run: the count decides)"
+    )
     args = parser.parse_args()
     if args.load_worker:
         load_worker()
@@ -432,7 +446,7 @@ def main() -> int:
                 )
         if busy > MAX_SERVER_LOAD:
             print(f"warning: a server was {busy:.0%} busy: lower --rps", file=sys.stderr)
-        print(report(per_request, args, (server_cpu, load_cpu), busy, missing))
+        print(report(per_request, args, (server_cpu, load_cpu), busy, missing, not args.no_verdicts))
         if args.json is not None:
             args.json.write_text(
                 json.dumps({"per_request_us": per_request, "missing": missing, "busy": busy})

@@ -80,7 +80,7 @@ def machine() -> dict[str, Any]:
 
 
 #: bench_instrument_count's arguments: (runs, samples per run, requests per sample, warm-up requests).
-COUNT_QUICK = (2, 2, 30, 40)
+COUNT_QUICK = (1, 2, 20, 30)
 COUNT_FULL = (2, 3, 300, 300)
 
 
@@ -125,17 +125,20 @@ def instrument_markdown(data: dict[str, Any]) -> str:
 
 def run_instrument(quick: bool) -> dict[str, Any]:
     """Instrumentation overhead: instructions per request (callgrind) and server CPU per request."""
-    data = run_instrument_cpu(quick)
-    data["count"] = _timed("instrumentation: instructions per request", lambda: run_instrument_count(quick))
+    count = _timed("instrumentation: instructions per request", lambda: run_instrument_count(quick))
+    data = run_instrument_cpu(quick, verdicts="skipped" in count)
+    data["count"] = count
     data["markdown"] = instrument_markdown(data)
     return data
 
 
-def run_instrument_cpu(quick: bool) -> dict[str, Any]:
+def run_instrument_cpu(quick: bool, verdicts: bool = True) -> dict[str, Any]:
     """bench/bench_instrument.py: server CPU per request, obsgen vs bare and vs the peers."""
     args = (
         ["--rounds", "1", "--duration", "1", "--rps", "200", "--warmup", "1"] if quick else ["--rounds", "16"]
     )
+    if not verdicts:
+        args.append("--no-verdicts")
     with tempfile.TemporaryDirectory(prefix="obsgen-bench-") as tmp:
         raw = Path(tmp) / "instrument.json"
         result = subprocess.run(

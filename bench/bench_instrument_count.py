@@ -17,7 +17,8 @@ executes (callgrind's ``Ir``) while it answers a fixed sequence of requests:
 * every sample of every variant sends the same byte-identical requests (the load generator's
   mix and sentences, seeded), one at a time on one keep-alive connection, from a native client
   thread of this process, so no two requests overlap and the server's event loop does the same
-  work per request in every sample; ``PYTHONHASHSEED=0`` for every server;
+  work per request in every sample (a 20 ms pause after each response lets the server go idle
+  before the next request, whatever the machine's load); ``PYTHONHASHSEED=0`` for every server;
 * uvicorn's main loop does not tick (``--tickless``): no work that grows with wall time;
 * ``--runs`` independent runs (fresh server processes), ``--samples`` samples per run.
 
@@ -58,6 +59,11 @@ SCRIPT: Final = Path(timed.__file__).resolve()
 DEFAULT_MIX: Final = "predict=8,predict_get=1,model=1"
 #: Requests answered counted after instrumentation is switched on and before the first sample.
 SETTLE_REQUESTS: Final = 10
+#: Seconds between a response and the next request: the server finishes the request's work and
+#: waits in epoll before the next one arrives, so the event loop goes round the same number of
+#: times per request however loaded the machine is (without it the counts of two invocations
+#: differed by ~0.8 %, all variants together, with the machine's load).
+PAUSE: Final = 0.02
 _TOTALS: Final = re.compile(r"^totals:\s*(\d+)", re.MULTILINE)
 
 
@@ -123,9 +129,12 @@ class Client:
             raise ConnectionError(f"status {status}")
         return status
 
-    def run(self, requests: list[bytes]) -> None:
+    def run(self, requests: list[bytes], pause: float = 0.0) -> None:
+        """Send ``requests`` in turn, waiting ``pause`` seconds after each response."""
         for raw in requests:
             self.send(raw)
+            if pause:
+                time.sleep(pause)
 
     def close(self) -> None:
         self.sock.close()
@@ -213,7 +222,7 @@ def measure(server: CountedServer, warmup: list[bytes], sample: list[bytes], sam
         per_request = []
         for _ in range(samples):
             server.control("-z")
-            client.run(sample)
+            client.run(sample, PAUSE)
             per_request.append(server.dump() / len(sample))
         return per_request
     finally:

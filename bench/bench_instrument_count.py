@@ -332,7 +332,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"{n_runs} runs x {result['samples']} samples x {result['requests']} requests (after "
         f"{result['warmup']} uninstrumented and {SETTLE_REQUESTS} counted warm-up requests), mix "
-        f"{result['mix']}, one request at a time on one keep-alive connection, `PYTHONHASHSEED=0`.",
+        f"{result['mix']}, one request at a time on one keep-alive connection with a {PAUSE * 1000:g} ms pause "
+        "after each response, `PYTHONHASHSEED=0`.",
         "",
         "| variant | instructions per request (mean) | spread over samples and runs | ratio to bare: "
         "min / **mean** / max | goal |",

@@ -106,7 +106,10 @@ class _Series(Collector):
 
     def collect(self) -> list[Metric]:
         metric = self._metric()
-        created = prometheus_metrics._use_created
+        # prometheus-client has no public getter for its created-series switch
+        # (``disable_created_metrics()`` sets this module flag); if a release
+        # drops the flag, keep its default (created series on).
+        created = bool(getattr(prometheus_metrics, "_use_created", True))
         for labelvalues, (created_at, cells) in list(self.children.items()):
             labels = dict(zip(self.labelnames, labelvalues, strict=True))
             if self.kind == "counter":

@@ -118,8 +118,62 @@ class _CDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[m
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
+    def represent(self, data: Any) -> None:
+        # The node tree SafeRepresenter builds (with the representers registered here), without its
+        # per-node dispatch: exact JSON-like types are built directly, anything else goes through
+        # represent_data.  The emitter sees the same nodes, so the bytes are the same.
+        if self.sort_keys or self.default_flow_style is not False:
+            super().represent(data)  # options obsgen does not use: the general path
+            return
+        self.serialize(self._node(data))
+        self.represented_objects: dict[Any, Any] = {}
+        self.object_keeper: list[Any] = []
+        self.alias_key = None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # BaseResolver.resolve for scalars without path resolvers (libyaml's serializer asks twice
+        # per scalar whether its tag may be left implicit), minus the list copies.
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            if implicit[0]:
+                resolvers = self.yaml_implicit_resolvers
+                for tag, regexp in resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+                for tag, regexp in resolvers.get(None, ()):
+                    if regexp.match(value):
+                        return tag
+            return self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+    def _node(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            if "\n" in data:
+                return _str_representer(self, data)
+            return yaml.ScalarNode(_STR, data, style=self.default_style)
+        if kind is dict:
+            convert = self._node
+            return yaml.MappingNode(
+                _MAP,
+                [(convert(k), convert(v)) for k, v in data.items()],
+                flow_style=self.default_flow_style,
+            )
+        if kind is list:
+            convert = self._node
+            return yaml.SequenceNode(_SEQ, [convert(v) for v in data], flow_style=self.default_flow_style)
+        if kind is bool:
+            return yaml.ScalarNode(_BOOL, "true" if data else "false", style=self.default_style)
+        if kind is int:
+            return yaml.ScalarNode(_INT, str(data), style=self.default_style)
+        if data is None:
+            return yaml.ScalarNode(_NULL, "null", style=self.default_style)
+        node: yaml.Node = self.represent_data(data)
+        return node
+
 
 _CDumper.add_representer(str, _str_representer)
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_BOOL, _INT, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:null"
 
 #: Whether PyYAML was built with libyaml (the fast path); without it every file takes the pure-Python path.
 WITH_LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
@@ -280,12 +334,22 @@ def to_json(data: Any) -> bytes:
 
 
 def _check_finite(data: Any) -> None:
-    if isinstance(data, float):
-        if not math.isfinite(data):
-            raise ValueError(f"cannot write {data} in JSON")
-    elif isinstance(data, dict):
-        for value in data.values():
-            _check_finite(value)
-    elif isinstance(data, list | tuple):
-        for value in data:
-            _check_finite(value)
+    # Iterative, exact types first: this walk visits every value of every JSON file.
+    stack = [data]
+    pop, push_all = stack.pop, stack.extend
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            continue
+        if kind is dict:
+            push_all(value.values())
+        elif kind is list or kind is tuple:
+            push_all(value)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError(f"cannot write {value} in JSON")
+        elif isinstance(value, dict):
+            push_all(value.values())
+        elif isinstance(value, list | tuple):
+            push_all(value)

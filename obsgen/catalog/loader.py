@@ -87,6 +87,35 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: Whether PyYAML has libyaml: catalogs are then composed by its C parser (the same nodes, marks
+#: and tags, several times faster), and anything unusual takes the pure-Python path above.
+WITH_LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
+
+
+def _compose_with_libyaml(text: str) -> yaml.Node | None:
+    """The document's node from libyaml, or None: then the pure-Python loader reads it.
+
+    Only a single document without anchors and aliases is composed here; any error (syntax, too
+    deep) is left to the pure-Python loader, so every message and location stays its own.
+    """
+    if not WITH_LIBYAML:
+        return None
+    try:
+        if ("&" in text or "*" in text) and any(
+            isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None
+            for event in yaml.parse(text, Loader=yaml.CSafeLoader)
+        ):
+            return None
+        loader = yaml.CSafeLoader(text)
+        try:
+            node: yaml.Node | None = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
+        return None
+    return node
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -138,9 +167,11 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
                 )
             ]
         )
-    loader = _NoAliasLoader(text)
+    root = _compose_with_libyaml(text)
+    loader: yaml.SafeLoader = _NoAliasLoader(text)
     try:
-        root = loader.get_single_node()
+        if root is None:
+            root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)

@@ -7,6 +7,7 @@ to the same data, the same locations of every value and key, and the same proble
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,13 @@ ODD = {
     "deep block": "a:\n" + "- " * 2000 + "x\n",
     "non-ascii and CRLF": 'apiVersion: obsgen/v1\r\nteams:\r\n  café: {x: "é\\u2028"}\r\n  b: {}\r\n',
     "unicode line separators": "apiVersion: obsgen/v1\nteams:\n  a: {x: 'one\u2028two'}\n  b: {}\n",
+    "empty flow value": "apiVersion: obsgen/v1\nteams: {a: {x: , y: 1}}\n",
+    "empty flow value at the end": "apiVersion: obsgen/v1\nteams: {a: {x: 1, y: }, b: {z:}}\n",
+    "empty flow key": "apiVersion: obsgen/v1\nteams: {a: {: 1}}\n",
+    "tag in a flow list": "apiVersion: obsgen/v1\nfields: [url, !retries, b]\n",
+    "question mark in a flow mapping": "apiVersion: obsgen/v1\nalerting: {page: true,?ticket: true}\n",
+    "tab after a value": "apiVersion: obsgen/v1\nteams: {}\t\nx: y\n",
+    "value tag": "apiVersion: obsgen/v1\nteams: =\n",
     "multiline scalars": "a: |\n  one\n   two\nb: >-\n  x\n  y\nc: 'q\n\n  r'\nd: \"e\\\n  f\"\n",
 }
 
@@ -87,3 +95,24 @@ def test_the_fast_path_is_taken_for_a_plain_catalog(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(yaml.CSafeLoader, "get_single_node", spy)
     loader.load((REPO / "catalog.yaml").read_bytes(), "catalog.yaml")
     assert used
+
+
+def test_mutated_catalogs_read_the_same_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: a few hundred catalogs with characters YAML gives meaning to inserted, deleted, swapped."""
+    base = (REPO / "catalog.yaml").read_text(encoding="utf-8")[:5000]
+    alphabet = list(":-?[]{},#&*!|>'\"%@` \t\n\r\\xé\u2028\x85")
+    rnd = random.Random(19)
+    for _ in range(300):
+        text = list(base)
+        for _ in range(rnd.randint(1, 4)):
+            pos = rnd.randrange(len(text))
+            op = rnd.random()
+            if op < 0.4:
+                text.insert(pos, rnd.choice(alphabet))
+            elif op < 0.7:
+                del text[pos]
+            else:
+                text[pos] = rnd.choice(alphabet)
+        mutated = "".join(text).encode("utf-8")
+        fast, pure = both(mutated, monkeypatch)
+        assert repr(fast) == repr(pure), mutated.decode()

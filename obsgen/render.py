@@ -334,22 +334,12 @@ def to_json(data: Any) -> bytes:
 
 
 def _check_finite(data: Any) -> None:
-    # Iterative, exact types first: this walk visits every value of every JSON file.
-    stack = [data]
-    pop, push_all = stack.pop, stack.extend
-    while stack:
-        value = pop()
-        kind = type(value)
-        if kind is str or kind is int or kind is bool or value is None:
-            continue
-        if kind is dict:
-            push_all(value.values())
-        elif kind is list or kind is tuple:
-            push_all(value)
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                raise ValueError(f"cannot write {value} in JSON")
-        elif isinstance(value, dict):
-            push_all(value.values())
-        elif isinstance(value, list | tuple):
-            push_all(value)
+    if isinstance(data, float):
+        if not math.isfinite(data):
+            raise ValueError(f"cannot write {data} in JSON")
+    elif isinstance(data, dict):
+        for value in data.values():
+            _check_finite(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            _check_finite(value)

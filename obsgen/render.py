@@ -151,16 +151,27 @@ class _CDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[m
             if "\n" in data:
                 return _str_representer(self, data)
             return yaml.ScalarNode(_STR, data, style=self.default_style)
+        # One-line strings (most keys and values) are built in place: the same node, one call less.
         if kind is dict:
-            convert = self._node
+            convert, scalar, style = self._node, yaml.ScalarNode, self.default_style
             return yaml.MappingNode(
                 _MAP,
-                [(convert(k), convert(v)) for k, v in data.items()],
+                [
+                    (
+                        scalar(_STR, k, style=style) if type(k) is str and "\n" not in k else convert(k),
+                        scalar(_STR, v, style=style) if type(v) is str and "\n" not in v else convert(v),
+                    )
+                    for k, v in data.items()
+                ],
                 flow_style=self.default_flow_style,
             )
         if kind is list:
-            convert = self._node
-            return yaml.SequenceNode(_SEQ, [convert(v) for v in data], flow_style=self.default_flow_style)
+            convert, scalar, style = self._node, yaml.ScalarNode, self.default_style
+            return yaml.SequenceNode(
+                _SEQ,
+                [scalar(_STR, v, style=style) if type(v) is str and "\n" not in v else convert(v) for v in data],
+                flow_style=self.default_flow_style,
+            )
         if kind is bool:
             return yaml.ScalarNode(_BOOL, "true" if data else "false", style=self.default_style)
         if kind is int:
@@ -277,7 +288,7 @@ def _reindent(text: str) -> str:
             raise _Unverified
         opens = rest[-1:] == ":"
         pos = nl + 1
-        if rest[-1:] in "|-+123456789" and _LITERAL.search(rest):
+        if rest[-1:] in "|-+123456789" and "|" in rest and _LITERAL.search(rest):
             key_column = column + len(content) - len(rest)
             indent = key_column if rest[0] == "|" else key_column + 2
             match = _block_end(indent).search(text, nl)

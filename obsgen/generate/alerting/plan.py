@@ -6,6 +6,7 @@ all read it, so what an alert is documented to do is what it is generated to do.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -113,12 +114,17 @@ def windows(catalog: Catalog) -> tuple[policy.BurnRateWindow, ...]:
 
 
 def base_window(catalog: Catalog) -> timedelta:
-    return policy.base_window(catalog.scrape_interval, catalog.evaluation_interval, catalog.slo_period)
+    return _base_window(catalog.scrape_interval, catalog.evaluation_interval, catalog.slo_period)
+
+
+#: Pure functions of a few durations, read for every rule and test: computed once per value.
+_base_window = functools.lru_cache(maxsize=64)(policy.base_window)
+_window_table = functools.lru_cache(maxsize=256)(policy.window_table)
 
 
 def slo_windows(catalog: Catalog, slo: SLO) -> tuple[policy.BurnRateWindow, ...]:
     """The SLO's window table (policy.window_table)."""
-    return policy.window_table(catalog.slo_period, slo.alerting.windows)
+    return _window_table(catalog.slo_period, slo.alerting.windows)
 
 
 def slo_plan(catalog: Catalog, service: Service, slo: SLO) -> SloPlan:

@@ -35,7 +35,7 @@ from obsgen.generate.alerting.rules import group_gone_expr, rule_groups, targets
 from obsgen.generate.artifacts import Artifact, Yaml
 from obsgen.model import SLO, Catalog, Service
 from obsgen.policy import alerting as policy
-from obsgen.sli.model import Labels, Traffic, group_sample
+from obsgen.sli.model import SLI, Labels, SeriesShape, Share, Traffic, group_sample
 
 #: Requests per second of the synthetic traffic.
 TEST_RPS = 10.0
@@ -234,27 +234,46 @@ def sli_series(
     (a histogram's ``_count`` used as the request counter) are written once.  ``whole``: counters
     count whole events, as a real one does at low traffic.
     """
-    _values = _whole_values if whole else _fractional_values
     scrape = catalog.scrape_interval
-    s = scrape.total_seconds()
     instance = _instances(service)[0]
     labels = (*(group_sample(service.group_by) if group is None else group), (C.LABEL_INSTANCE, instance))
     if service.up_job is not None:
         labels = (*labels, (C.LABEL_JOB, service.up_job))
 
-    def traffic(ph: Phase) -> Traffic:
-        total = ph.rps * s if ph.up else 0.0
-        ok = total * (1 - ph.error_ratio)
-        client = ok * CLIENT_ERROR_SHARE if service.source.client_error_code is not None else 0.0
-        return Traffic(good=ok - client, bad=total * ph.error_ratio, client=client)
-
+    clients = service.source.client_error_code is not None
+    shape = tuple(phases)
     out: dict[str, str] = {}
     for slo in slos:
         if slo.sli.untested is not None:
             continue
-        for text, share in slo.sli.series(labels):
-            out[text] = _values(phases, scrape, lambda ph, share=share: share.of(traffic(ph)))
+        for text, share in _series_shapes(slo.sli, labels):
+            out[text] = _counter_values(shape, scrape, share, clients, whole)
     return [{"series": k, "values": v} for k, v in sorted(out.items())]
+
+
+def _traffic(ph: Phase, scrape_seconds: float, clients: bool) -> Traffic:
+    """One scrape's increments in ``ph``; ``clients``: the source counts client errors apart."""
+    total = ph.rps * scrape_seconds if ph.up else 0.0
+    ok = total * (1 - ph.error_ratio)
+    client = ok * CLIENT_ERROR_SHARE if clients else 0.0
+    return Traffic(good=ok - client, bad=total * ph.error_ratio, client=client)
+
+
+@functools.lru_cache(maxsize=4096)
+def _series_shapes(sli: SLI, labels: Labels) -> tuple[SeriesShape, ...]:
+    """sli.series(labels): the same for every test of a service (and of services alike)."""
+    return tuple(sli.series(labels))
+
+
+@functools.lru_cache(maxsize=4096)
+def _counter_values(
+    phases: tuple[Phase, ...], scrape: timedelta, share: Share, clients: bool, whole: bool
+) -> str:
+    """The values of a counter counting ``share`` of the traffic of ``phases``: everything its text
+    depends on is in the key, so services with the same traffic shape share it."""
+    s = scrape.total_seconds()
+    values = _whole_values if whole else _fractional_values
+    return values(list(phases), scrape, lambda ph: share.of(_traffic(ph, s, clients)))
 
 
 def _test(name: str, catalog: Catalog, series: list[InputSeries], checks: list[PromqlExprTest]) -> RuleTest:

@@ -162,9 +162,14 @@ def budget_interval(catalog: Catalog) -> timedelta:
     return policy.budget_interval(catalog.evaluation_interval)
 
 
+#: durations.format_prometheus, once per value: the rules and tests write the same few durations
+#: thousands of times.
+duration_text = functools.lru_cache(maxsize=1024)(durations.format_prometheus)
+
+
 def window_name(window: timedelta) -> str:
     """The window as it appears in a recording-rule name: ``4m40s``, ``2d19h12m``."""
-    return durations.format_prometheus(window)
+    return duration_text(window)
 
 
 def human(value: timedelta) -> str:

@@ -21,12 +21,12 @@ from datetime import timedelta
 from typing import Any
 
 from obsgen import conventions as C
-from obsgen import durations
 from obsgen import promql as Q
 from obsgen.generate.alerting.documents import InputSeries, PromqlExprTest, RuleTest, RuleTestFile
 from obsgen.generate.alerting.plan import (
     SloPlan,
     base_window,
+    duration_text,
     human,
     slo_plans,
     window_name,
@@ -80,7 +80,7 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
             continue
         test_file: RuleTestFile = {
             "rule_files": [f"../{C.alert_rules_path(service.name).rsplit('/', 1)[-1]}"],
-            "evaluation_interval": durations.format_prometheus(catalog.evaluation_interval),
+            "evaluation_interval": duration_text(catalog.evaluation_interval),
             "tests": unit_tests(catalog, service),
         }
         out[C.alert_tests_path(service.name)] = Yaml(test_file, notes=untested_notes(service))
@@ -209,14 +209,23 @@ def up_series(
     the first sample group)."""
     if service.up_job is None:
         return []
-    labels = dict(group_sample(service.group_by) if group is None else group)
+    labels = group_sample(service.group_by) if group is None else group
+    values = _up_values(tuple(phases), catalog.scrape_interval)
     return [
-        {
-            "series": _series(C.UP_METRIC, job=service.up_job, instance=instance, **labels),
-            "values": _gauge(phases, catalog.scrape_interval, lambda ph: 1 if ph.up else 0),
-        }
+        {"series": _up_selector(service.up_job, instance, labels), "values": values}
         for instance in _instances(service)
     ]
+
+
+@functools.lru_cache(maxsize=256)
+def _up_selector(job: str, instance: str, labels: Labels) -> str:
+    """A target's ``up`` series (the scenarios of one service write the same few)."""
+    return _series(C.UP_METRIC, job=job, instance=instance, **dict(labels))
+
+
+@functools.lru_cache(maxsize=256)
+def _up_values(phases: tuple[Phase, ...], scrape: timedelta) -> str:
+    return _gauge(list(phases), scrape, lambda ph: 1 if ph.up else 0)
 
 
 def sli_series(
@@ -279,14 +288,14 @@ def _counter_values(
 def _test(name: str, catalog: Catalog, series: list[InputSeries], checks: list[PromqlExprTest]) -> RuleTest:
     return {
         "name": name,
-        "interval": durations.format_prometheus(catalog.scrape_interval),
+        "interval": duration_text(catalog.scrape_interval),
         "input_series": series,
         "promql_expr_test": checks,
     }
 
 
 def _at(t: timedelta) -> str:
-    return durations.format_prometheus(t) if t > timedelta(0) else "0s"
+    return duration_text(t) if t > timedelta(0) else "0s"
 
 
 def _alerts(**labels: str) -> str:
@@ -305,8 +314,8 @@ def silent(expr: str, at: timedelta) -> PromqlExprTest:
 
 def never(expr: str, until: timedelta, catalog: Catalog) -> PromqlExprTest:
     """No sample of ``expr`` at any evaluation up to ``until`` (ALERTS is stored like any series)."""
-    step = durations.format_prometheus(catalog.evaluation_interval)
-    return silent(f"max_over_time(({expr})[{durations.format_prometheus(until)}:{step}])", until)
+    step = duration_text(catalog.evaluation_interval)
+    return silent(f"max_over_time(({expr})[{duration_text(until)}:{step}])", until)
 
 
 def _ceil(value: timedelta, step: timedelta) -> timedelta:
@@ -407,6 +416,7 @@ def silent_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
         ),
         ("no request series at all stays silent", [Phase(SILENT)], False),
     ]
+    windows = sorted({w for p in slo_plans(catalog, service) for w in p.recorded_windows})
     tests = []
     for name, phases, with_sli in scenarios:
         end = sum((ph.duration for ph in phases), timedelta(0))
@@ -416,13 +426,11 @@ def silent_tests(catalog: Catalog, service: Service) -> list[RuleTest]:
         checks = [never(_alerts(service=service.name), end, catalog)]
         if service.slos:
             # NaN (and Inf) times 0 is NaN, which differs from 0; one NaN makes the sum NaN.
-            for window in sorted({w for p in slo_plans(catalog, service) for w in p.recorded_windows}):
+            for window in windows:
                 record = Q.selector(
                     C.sli_error_ratio_record(window_name(window)), Q.eq(C.LABEL_SERVICE, service.name)
                 )
-                checks.append(
-                    silent(f"sum_over_time({record}[{durations.format_prometheus(end)}]) * 0 != 0", end)
-                )
+                checks.append(silent(f"sum_over_time({record}[{duration_text(end)}]) * 0 != 0", end))
         tests.append(_test(f"{service.name}: {name}", catalog, series, checks))
     return tests
 
@@ -568,11 +576,10 @@ def low_traffic_tests(catalog: Catalog, p: SloPlan) -> list[RuleTest]:
             Q.eq(C.LABEL_SERVICE, p.service.name),
             Q.eq(C.LABEL_SLO, p.slo.name),
         )
-        step = durations.format_prometheus(catalog.evaluation_interval)
+        step = duration_text(catalog.evaluation_interval)
         checks.append(
             fires(
-                f"max_over_time(({record})[{durations.format_prometheus(end)}:{step}]) > "
-                f"{Q.number(page.threshold)}",
+                f"max_over_time(({record})[{duration_text(end)}:{step}]) > {Q.number(page.threshold)}",
                 end,
             )
         )

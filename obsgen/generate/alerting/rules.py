@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from obsgen import conventions as C
-from obsgen import durations
 from obsgen import promql as Q
 from obsgen.generate.alerting.documents import AlertingRule, Rule, RuleFile, RuleGroup
 from obsgen.generate.alerting.plan import (
@@ -33,6 +32,7 @@ from obsgen.generate.alerting.plan import (
     SloPlan,
     base_window,
     budget_interval,
+    duration_text,
     human,
     percent,
     slo_plans,
@@ -169,7 +169,7 @@ def _own(p: SloPlan, rule: Rule) -> PlannedRule:
 
 
 def _group(name: str, interval: timedelta, rules: Sequence[Rule]) -> RuleGroup:
-    return {"name": name, "interval": durations.format_prometheus(interval), "rules": list(rules)}
+    return {"name": name, "interval": duration_text(interval), "rules": list(rules)}
 
 
 # --- SLIs ------------------------------------------------------------------------------
@@ -441,7 +441,7 @@ def target_alerts(catalog: Catalog, service: Service) -> list[AlertingRule]:
     up = Q.selector(C.UP_METRIC, Q.eq(C.LABEL_JOB, service.up_job))
     # Per group (e.g. per cluster) when the targets carry the group labels; one group otherwise.
     down = f"max {Q.by(service.group_by)} ({up}) == 0" if service.group_by else f"max({up}) == 0"
-    wait = durations.format_prometheus(policy.targets_down_for(catalog.scrape_interval))
+    wait = duration_text(policy.targets_down_for(catalog.scrape_interval))
     labels = {C.LABEL_SERVICE: service.name, C.LABEL_TEAM: service.team, C.LABEL_SEVERITY: severity}
     blind = "its SLO alerts cannot fire: there are no requests to count"
     gone = group_gone_expr(service)

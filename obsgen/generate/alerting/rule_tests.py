@@ -14,6 +14,7 @@ intervals, so tickets are tested at the fast cadence; in Prometheus they can com
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -72,7 +73,11 @@ class Phase:
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    out: dict[str, Artifact] = {}
+    return dict(files(catalog))
+
+
+def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
+    """What :func:`generate` returns, one service at a time (the pipeline streams it)."""
     for service in catalog.services:
         if not rule_groups(catalog, service):
             continue
@@ -81,8 +86,7 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
             "evaluation_interval": durations.format_prometheus(catalog.evaluation_interval),
             "tests": unit_tests(catalog, service),
         }
-        out[C.alert_tests_path(service.name)] = Yaml(test_file, notes=untested_notes(service))
-    return out
+        yield C.alert_tests_path(service.name), Yaml(test_file, notes=untested_notes(service))
 
 
 def untested_notes(service: Service) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ discovery while others remain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 from obsgen import conventions as C
@@ -44,13 +44,16 @@ from obsgen.policy import alerting as policy
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
     """``alerts/<service>.yaml`` for every service that has something to alert on."""
-    out: dict[str, Artifact] = {}
+    return dict(files(catalog))
+
+
+def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
+    """What :func:`generate` returns, one service at a time (the pipeline streams it)."""
     for service in catalog.services:
         groups = rule_groups(catalog, service)
         if groups:
             rule_file: RuleFile = {"groups": groups}
-            out[C.alert_rules_path(service.name)] = Yaml(rule_file)
-    return out
+            yield C.alert_rules_path(service.name), Yaml(rule_file)
 
 
 def rule_groups(catalog: Catalog, service: Service) -> list[RuleGroup]:

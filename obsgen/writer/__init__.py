@@ -28,7 +28,17 @@ from obsgen.writer import journal, ownership
 from obsgen.writer.lock import lock
 from obsgen.writer.tree import Tree, parts_of
 
-__all__ = ["Drift", "Files", "Plan", "diff", "manifest", "owned_files", "with_manifest", "write", "write_file"]
+__all__ = [
+    "Drift",
+    "Files",
+    "Plan",
+    "diff",
+    "manifest",
+    "owned_files",
+    "with_manifest",
+    "write",
+    "write_file",
+]
 
 Plan = Mapping[str, bytes]
 #: A plan as a stream: each file's bytes once, as a generator produces them (``obsgen.generate.stream``).
@@ -259,7 +269,9 @@ def _write(tree: Tree, out: Path, files: Files, force: bool) -> Drift:
                 staged.commit(drift.removed)
             except OSError as exc:
                 if not staged.committed:
-                    raise OutputError(f"cannot write {out}: {exc.strerror or exc}; nothing was changed") from None
+                    raise OutputError(
+                        f"cannot write {out}: {exc.strerror or exc}; nothing was changed"
+                    ) from None
                 raise
     return drift
 

@@ -177,7 +177,7 @@ def _compare(tree: Tree, rel: str, content: bytes, drift: Drift) -> bool:
 
 
 def _unexplained(tree: Tree, planned: set[str], drift: Drift) -> None:
-    """Stale files (the manifest's, no longer planned) and orphans (no manifest explains them)."""
+    """Sort what was compared; add stale files (the manifest's, no longer planned) and orphans."""
     drift.changed.sort()
     drift.missing.sort()
     owned = _owned(tree)

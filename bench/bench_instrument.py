@@ -136,9 +136,17 @@ def pin(cpu: int | None) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
-def serve(variant: str, port: int, cpu: int | None = None) -> None:
-    """Run one variant of the demo (the server side of the benchmark)."""
+def serve(variant: str, port: int, cpu: int | None = None, *, tickless: bool = False) -> None:
+    """Run one variant of the demo (the server side of the benchmark).
+
+    ``tickless``: uvicorn's main loop does not wake every 0.1 s (its tick updates the date
+    header and checks for shutdown): the instruction count (:mod:`bench.bench_instrument_count`)
+    then holds only the work of the requests, not work that grows with wall time.  Such a
+    server only stops when killed.
+    """
     pin(cpu)
+    if tickless:
+        _untick()
     from prometheus_client import CollectorRegistry
 
     from obsgen.demo.app import create_app
@@ -161,8 +169,21 @@ def serve(variant: str, port: int, cpu: int | None = None) -> None:
     run_server(app, lifecycle, settings.server)
 
 
-def wait_loaded(port: int) -> None:
-    deadline = time.monotonic() + 20
+def _untick() -> None:
+    import asyncio
+
+    import uvicorn
+
+    async def main_loop(self: uvicorn.Server) -> None:
+        await self.on_tick(0)  # the date header, once
+        while not self.should_exit:
+            await asyncio.sleep(3600)
+
+    uvicorn.Server.main_loop = main_loop  # type: ignore[method-assign]
+
+
+def wait_loaded(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/model", timeout=1) as response:
@@ -275,8 +296,9 @@ def report(
     cpus: tuple[int | None, int | None],
     busy: float,
     missing: list[str],
+    verdicts: bool = True,
 ) -> str:
-    """The Markdown table (and the lines around it) of one run."""
+    """The Markdown table (and the lines around it) of one run (``verdicts``: say met or missed)."""
     variants = list(per_request)
     rounds = len(per_request["none"])
     ratios = {v: [a / b for a, b in zip(per_request[v], per_request["none"], strict=True)] for v in variants}
@@ -307,8 +329,15 @@ def report(
             ""
             if goal is None
             else (
-                f"<= {goal:.2f}x: "
-                + ("met" if rhi <= goal else ("met at the median" if rmid <= goal else "**missed**"))
+                f"<= {goal:.2f}x"
+                + (
+                    (
+                        ": "
+                        + ("met" if rhi <= goal else ("met at the median" if rmid <= goal else "**missed**"))
+                    )
+                    if verdicts
+                    else ""
+                )
             )
         )
         lines.append(
@@ -330,7 +359,10 @@ def report(
                 if hi < 1
                 else ("cheaper at the median" if mid < 1 else "**not cheaper**")
             )
-            lines.append(f"- vs {LABELS[peer]}: {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x — {verdict}")
+            lines.append(
+                f"- vs {LABELS[peer]}: {lo:.3f}x / **{mid:.3f}x** / {hi:.3f}x"
+                + (f" — {verdict}" if verdicts else "")
+            )
     if missing:
         lines += [
             "",
@@ -360,14 +392,18 @@ def main() -> int:
     parser.add_argument("--load-cpu", type=int, default=None, help="CPU the load generator runs on")
     parser.add_argument("--serve", nargs=2, metavar=("VARIANT", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tickless", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None, help="also write the per-round costs (µs) here")
+    parser.add_argument(
+        "--no-verdicts", action="store_true", help="goals without met/missed (bench.run: the count decides)"
+    )
     args = parser.parse_args()
     if args.load_worker:
         load_worker()
         return 0
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]), args.cpu)
+        serve(args.serve[0], int(args.serve[1]), args.cpu, tickless=args.tickless)
         return 0
     if args.warmup is None:
         args.warmup = min(3.0, max(1.0, args.duration))
@@ -410,7 +446,7 @@ def main() -> int:
                 )
         if busy > MAX_SERVER_LOAD:
             print(f"warning: a server was {busy:.0%} busy: lower --rps", file=sys.stderr)
-        print(report(per_request, args, (server_cpu, load_cpu), busy, missing))
+        print(report(per_request, args, (server_cpu, load_cpu), busy, missing, not args.no_verdicts))
         if args.json is not None:
             args.json.write_text(
                 json.dumps({"per_request_us": per_request, "missing": missing, "busy": busy})

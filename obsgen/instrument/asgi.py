@@ -14,7 +14,7 @@ from typing import Any, Final
 from prometheus_client import CollectorRegistry
 
 from obsgen.conventions import contract as c
-from obsgen.instrument.core import Observer
+from obsgen.instrument.core import UNCOUNTED_PATHS, Observer
 from obsgen.instrument.fluent import forwarder_from_env
 from obsgen.instrument.lifecycle import Lifecycle
 from obsgen.instrument.logs import AccessLog, configure_logging
@@ -87,14 +87,20 @@ class InstrumentMiddleware:
             else:
                 await self.app(scope, receive, send)
             return
-        observer = self.observer
         path = scope["path"]
-        answer = observer.probe(path)
-        if answer is not None:
-            await self._probe(answer, scope, send)
-            return
+        observer = self.observer
+        if path in UNCOUNTED_PATHS:
+            answer = observer.probe(path)
+            if answer is not None:
+                await self._probe(answer, scope, send)
+                return
 
-        request = observer.begin(_given_request_id(scope))
+        given_id = None
+        for name, value in scope["headers"]:  # _given_request_id, inlined: this runs per request
+            if name == _REQUEST_ID_HEADER:
+                given_id = str(value.decode("latin-1"))
+                break
+        request = observer.begin(given_id)
         root_path_before = scope.get("root_path", "")
         status = 500
         id_header = (_REQUEST_ID_HEADER, request.request_id.encode("latin-1"))
@@ -117,7 +123,8 @@ class InstrumentMiddleware:
             observer.failed(request, exc)
             raise
         finally:
-            query = scope.get("query_string", b"")
+            # The url (path and query) is read only for the access line.
+            query = scope.get("query_string") if observer.access_log is not None else None
             observer.finish(
                 request,
                 scope["method"],

@@ -8,13 +8,20 @@ match what a service exports.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
+import time
 import weakref
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections.abc import Sequence
 from typing import Final
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client import metrics as prometheus_metrics
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from obsgen.conventions import contract as c
 
@@ -61,13 +68,75 @@ def validate_buckets(buckets: Sequence[float]) -> tuple[float, ...]:
     return result
 
 
+class _Series(Collector):
+    """The exported families of the request counter and the latency histogram (a registry collector).
+
+    The hot path (:meth:`HttpMetrics.observe`) adds to plain Python lists; the
+    samples are built at scrape time, in the shape, order and float values
+    prometheus-client's ``Counter`` and ``Histogram`` export: the same series,
+    ``_created`` included unless prometheus-client's created series are disabled.
+    """
+
+    def __init__(self, name: str, documentation: str, kind: str, labelnames: tuple[str, ...]) -> None:
+        self.name = name.removesuffix("_total") if kind == "counter" else name
+        self.documentation = documentation
+        self.kind = kind
+        self.labelnames = labelnames
+        #: label values → (created time, cells): ``[count]`` (counter) or ``[sum, count per bucket...]``.
+        self.children: dict[tuple[str, ...], tuple[float, list[float]]] = {}
+        self.bounds: tuple[float, ...] = ()
+        self.bucket_labels: tuple[str, ...] = ()
+
+    def child(self, labelvalues: tuple[str, ...]) -> list[float]:
+        """The cells of one labelled series (created on first use, as ``labels()`` does)."""
+        entry = self.children.get(labelvalues)
+        if entry is None:
+            # Counts are ints (an int += 1 is cheaper than a float's); the sum is a float.
+            cells: list[float] = [0] if self.kind == "counter" else [0.0] + [0] * len(self.bounds)
+            entry = (time.time(), cells)
+            # setdefault: a race of two threads only creates the same series once.
+            entry = self.children.setdefault(labelvalues, entry)
+        return entry[1]
+
+    def _metric(self) -> Metric:
+        return Metric(self.name, self.documentation, self.kind)
+
+    def describe(self) -> list[Metric]:
+        return [self._metric()]
+
+    def collect(self) -> list[Metric]:
+        metric = self._metric()
+        # prometheus-client has no public getter for its created-series switch
+        # (``disable_created_metrics()`` sets this module flag); if a release
+        # drops the flag, keep its default (created series on).
+        created = bool(getattr(prometheus_metrics, "_use_created", True))
+        for labelvalues, (created_at, cells) in list(self.children.items()):
+            labels = dict(zip(self.labelnames, labelvalues, strict=True))
+            if self.kind == "counter":
+                metric.add_sample(self.name + "_total", labels, float(cells[0]))
+            else:
+                total = 0.0
+                for le, count in zip(self.bucket_labels, cells[1:], strict=True):
+                    total += count
+                    metric.add_sample(self.name + "_bucket", {**labels, "le": le}, total)
+                metric.add_sample(self.name + "_count", labels, total)
+                metric.add_sample(self.name + "_sum", labels, cells[0])
+            if created:
+                metric.add_sample(self.name + "_created", labels, created_at)
+        return [metric]
+
+
 class HttpMetrics:
     """The metrics an instrumented service exports, registered in ``registry``.
 
-    ``observe`` is the hot path: labelled children are cached per
-    (method, route, code) because ``labels()`` costs about 3 µs a call
-    (REFERENCE.md), more than the increment itself; the cache holds their bound
-    ``inc`` and ``observe`` methods, so a request costs one dict lookup and two calls.
+    ``observe`` is the hot path.  The request counter and the latency histogram
+    are kept as plain lists of numbers per series (a counter cell; the sum and a
+    count per bucket) and turned into samples at scrape time by a collector
+    (:class:`_Series`): a request costs a dict lookup, two list increments and a
+    ``bisect``, instead of prometheus-client's ``Counter.inc`` and
+    ``Histogram.observe`` with their locks and bucket loop (about 1 µs together).
+    ``observe`` is not locked: call it from one thread (an event loop) or under a
+    lock (the WSGI middleware's :class:`~obsgen.instrument.core.Observer` does).
 
     ``in_flight`` is exported through ``Gauge.set_function`` from the plain int
     :attr:`in_flight_requests`, which the ASGI middleware adds to and subtracts
@@ -82,19 +151,25 @@ class HttpMetrics:
     ) -> None:
         self.registry = REGISTRY if registry is None else registry
         self.buckets = validate_buckets(buckets)
-        self.requests = Counter(
+        self.requests = _Series(
             c.REQUESTS_TOTAL,
             "HTTP requests served, by method, route template and status code.",
-            c.REQUEST_LABELS,
-            registry=self.registry,
+            "counter",
+            tuple(c.REQUEST_LABELS),
         )
-        self.duration = Histogram(
+        self.registry.register(self.requests)
+        self.duration = _Series(
             c.REQUEST_DURATION_SECONDS,
             "Time from receiving an HTTP request to sending the last byte of its response.",
-            c.DURATION_LABELS,
-            buckets=self.buckets,
-            registry=self.registry,
+            "histogram",
+            tuple(c.DURATION_LABELS),
         )
+        #: Upper bounds with +Inf last, as prometheus-client's Histogram adds it.
+        bounds = self.buckets if self.buckets[-1] == math.inf else (*self.buckets, math.inf)
+        self.duration.bounds = bounds
+        self.duration.bucket_labels = tuple(floatToGoString(b) for b in bounds)  # type: ignore[no-untyped-call]
+        self._bounds = bounds
+        self.registry.register(self.duration)
         self.in_flight = Gauge(
             c.REQUESTS_IN_FLIGHT,
             "HTTP requests being served right now (probes and /metrics excluded).",
@@ -109,8 +184,8 @@ class HttpMetrics:
             (c.LABEL_STATE,),
             registry=self.registry,
         )
-        #: (method, route, code) → (requests child's ``inc``, duration child's ``observe``).
-        self._children: dict[tuple[str, str, int], tuple[Callable[[], None], Callable[[float], None]]] = {}
+        #: (method, route, code) → (the counter's cell, the histogram's cells).
+        self._children: dict[tuple[str, str, int], tuple[list[float], list[float]]] = {}
 
     def _in_flight_now(self) -> int:
         return self.in_flight_requests
@@ -119,18 +194,19 @@ class HttpMetrics:
         """Count one finished request and its duration."""
         if method not in KNOWN_METHODS:
             method = OTHER_METHOD  # before the cache key too: made-up methods must not grow the cache
-        children = self._children.get((method, route, code))
-        if children is None:
-            children = self._children_for(method, route, code)
-        children[0]()
-        children[1](seconds)
+        try:
+            counter, histogram = self._children[method, route, code]
+        except KeyError:
+            counter, histogram = self._children_for(method, route, code)
+        counter[0] += 1
+        histogram[0] += seconds
+        # The first bucket whose upper bound is >= seconds (``le``), after the sum's cell.
+        histogram[bisect_left(self._bounds, seconds) + 1] += 1
 
-    def _children_for(
-        self, method: str, route: str, code: int
-    ) -> tuple[Callable[[], None], Callable[[float], None]]:
+    def _children_for(self, method: str, route: str, code: int) -> tuple[list[float], list[float]]:
         children = (
-            self.requests.labels(method, route, str(code)).inc,
-            self.duration.labels(method, route).observe,
+            self.requests.child((method, route, str(code))),
+            self.duration.child((method, route)),
         )
         # A dict write is atomic under the GIL; a race only builds the same children twice.
         self._children[(method, route, code)] = children

@@ -389,33 +389,43 @@ def rule_cost(rule_yaml: bytes) -> dict[str, Any]:
     groups = yaml.safe_load(rule_yaml)["groups"]
     per_slo: dict[str, dict[str, Any]] = {}
     per_service = 0
+    slos_in_file = sorted(
+        {
+            r["labels"][C.LABEL_SLO]
+            for g in groups
+            for r in g["rules"]
+            if C.LABEL_SLO in (r.get("labels") or {})
+        }
+    )
     for group in groups:
         evals_per_hour = timedelta(hours=1) / durations.parse(group.get("interval", "1m"))
         for rule in group["rules"]:
-            slo = (rule.get("labels") or {}).get(C.LABEL_SLO) or _slo_from_expr(rule["expr"])
-            if slo is None:
+            parts = _slo_parts(rule, slos_in_file)
+            if not parts:
                 per_service += 1
                 continue
-            row = per_slo.setdefault(
-                slo,
-                {
-                    "recordings": 0,
-                    "alerts": 0,
-                    "raw_windows": set(),
-                    "raw_per_eval": 0.0,
-                    "raw_per_hour": 0.0,
-                    "recorded_per_eval": 0.0,
-                    "recorded_per_hour": 0.0,
-                },
-            )
-            row["recordings" if "record" in rule else "alerts"] += 1
-            for read in range_reads(rule["expr"]):
-                kind = "recorded" if read.recorded else "raw"
-                n = read.window / (EVALUATION if read.recorded else SCRAPE)
-                row[f"{kind}_per_eval"] += n
-                row[f"{kind}_per_hour"] += n * evals_per_hour
-                if not read.recorded:
-                    row["raw_windows"].add(read.window)
+            for slo, expr in parts:
+                row = per_slo.setdefault(
+                    slo,
+                    {
+                        "recordings": 0,
+                        "alerts": 0,
+                        "raw_windows": set(),
+                        "raw_per_eval": 0.0,
+                        "raw_per_hour": 0.0,
+                        "recorded_per_eval": 0.0,
+                        "recorded_per_hour": 0.0,
+                    },
+                )
+                # A rule shared by n SLOs counts 1/n for each; each reads its own part.
+                row["recordings" if "record" in rule else "alerts"] += 1 / len(parts)
+                for read in range_reads(expr):
+                    kind = "recorded" if read.recorded else "raw"
+                    n = read.window / (EVALUATION if read.recorded else SCRAPE)
+                    row[f"{kind}_per_eval"] += n
+                    row[f"{kind}_per_hour"] += n * evals_per_hour
+                    if not read.recorded:
+                        row["raw_windows"].add(read.window)
     for row in per_slo.values():
         row["rules"] = row["recordings"] + row["alerts"]
         row["raw_windows"] = [durations.format_prometheus(w) for w in sorted(row["raw_windows"])]
@@ -428,6 +438,27 @@ def rule_cost(rule_yaml: bytes) -> dict[str, Any]:
         "sloth_raw_samples_per_hour": sloth_raw_per_eval * (timedelta(hours=1) / EVALUATION),
         "sloth_raw_samples_per_eval_30d_from_5m": 2 * sum(w / SCRAPE for w in SLOTH_RAW_WINDOWS[:-1]),
     }
+
+
+_SLO_PART = re.compile(r'^label_replace\((.*), "slo", "((?:[^"\\]|\\.)*)", "", ""\)$', re.S)
+
+
+def _slo_parts(rule: dict[str, Any], slos_in_file: list[str]) -> list[tuple[str, str]]:
+    """(SLO, the part of the expression it evaluates) for each SLO a rule serves; none for a per-service rule.
+
+    A rule the SLOs of a service share holds one ``label_replace(..., "slo", "<name>", "", "")`` part per
+    SLO joined with ``or``, or reads every SLO's recordings by service alone (a shared window).
+    """
+    expr = rule["expr"]
+    slo = (rule.get("labels") or {}).get(C.LABEL_SLO) or _slo_from_expr(expr)
+    if slo is not None:
+        return [(slo, expr)]
+    matches = [_SLO_PART.match(part) for part in expr.split("\nor\n")]
+    if matches and all(matches):
+        return [(m.group(2), m.group(1)) for m in matches if m is not None]
+    if "record" in rule and any(read.recorded for read in range_reads(expr)):
+        return [(s, expr) for s in slos_in_file]
+    return []
 
 
 def _slo_from_expr(expr: str) -> str | None:
@@ -534,7 +565,8 @@ def rule_cost_markdown(result: dict[str, Any]) -> str:
         f"From the generated rule file of the catalog above (scrape {durations.format_prometheus(SCRAPE)}, "
         f"fast group every {durations.format_prometheus(EVALUATION)}, slow group as generated). Samples are per "
         "series a raw selector matches: a raw range read costs window / scrape interval samples, a read of an "
-        "obsgen recording window / evaluation interval. Sloth's groups are taken to run every "
+        "obsgen recording window / evaluation interval; a recording the service's SLOs share counts 1/n rule for "
+        "each of its n SLOs, with the reads of that SLO's part. Sloth's groups are taken to run every "
         f"{durations.format_prometheus(EVALUATION)}.",
         "",
         "| | rules per SLO | raw windows | raw samples per evaluation | vs Sloth | raw samples per hour "
@@ -543,7 +575,7 @@ def rule_cost_markdown(result: dict[str, Any]) -> str:
     ]
     for slo, r in c["per_slo"].items():
         lines.append(
-            f"| obsgen, {slo} SLO | {r['rules']} ({r['recordings']} recordings, {r['alerts']} alerts) "
+            f"| obsgen, {slo} SLO | {r['rules']:g} ({r['recordings']:g} recordings, {r['alerts']:g} alerts) "
             f"| {', '.join(r['raw_windows'])} | {r['raw_per_eval']:,.0f} | "
             f"{sloth_eval / r['raw_per_eval']:,.0f}x fewer | {r['raw_per_hour']:,.0f} "
             f"| {r['recorded_per_eval']:,.0f} ({r['recorded_per_hour']:,.0f}) |"

@@ -6,7 +6,8 @@ Both rule sets run on Debian's ``prometheus`` over the same backfilled data:
 
 * **series in the exporter's shape** (``obsgen.instrument``): per service one instance, ``GET /predict``,
   ``http_requests_total`` for codes 200 and 500, and ``http_request_duration_seconds`` (the catalog's
-  buckets, ``_count``, ``_sum``), 100 req/s with 0.1 % errors, every 15 s for ``--history``; plus the
+  buckets, ``_count``, ``_sum``), 100 req/s with 0.1 % errors, every 15 s for ``--history``, and ``up``
+  of each scrape target (1: healthy, so obsgen's target alerts are silent as in production); plus the
   history of the recordings the rules read back over ranges (obsgen's ``slo:sli_*:rate1m``, Sloth's
   ``slo:sli_error:ratio_rate5m``), one sample per evaluation interval.  Written as OpenMetrics and
   turned into blocks with ``promtool tsdb create-blocks-from openmetrics``;
@@ -52,6 +53,7 @@ from typing import Any
 import yaml
 
 from bench.bench_generate import synth_catalog
+from obsgen import conventions as C
 from obsgen import durations
 from obsgen.catalog import load_catalog
 from obsgen.generate.alerting import rules as obsgen_rules
@@ -201,17 +203,36 @@ def with_interval(rule_file: dict[str, Any], cycle: float) -> tuple[dict[str, An
 _RANGE_READ = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s*\[")
 
 
-def recordings_read_over_ranges(rule_file: dict[str, Any]) -> list[dict[str, str]]:
-    """Label sets of the recorded series that some rule reads over a range (their history matters)."""
-    read = {
+def _read_over_ranges(rule_file: dict[str, Any]) -> set[str]:
+    return {
         m.group(1) for g in rule_file["groups"] for r in g["rules"] for m in _RANGE_READ.finditer(r["expr"])
     }
+
+
+def recordings_read_over_ranges(rule_file: dict[str, Any]) -> list[dict[str, str]]:
+    """Label sets of the recorded series that some rule reads over a range (their history matters)."""
+    read = _read_over_ranges(rule_file)
     out = []
     for group in rule_file["groups"]:
         for rule in group["rules"]:
             name = rule.get("record")
             if name in read and ":" in name:
                 out.append({"__name__": name, **{k: str(v) for k, v in (rule.get("labels") or {}).items()}})
+    return out
+
+
+def obsgen_recordings_read_over_ranges(catalog: Catalog, rule_file: dict[str, Any]) -> list[dict[str, str]]:
+    """The same for obsgen's rules, one label set per SLO: a recording the SLOs of a service share
+    gives each SLO's series its ``slo`` label inside the expression, not among the rule's labels."""
+    read = _read_over_ranges(rule_file)
+    out = []
+    for service in catalog.services:
+        for group in obsgen_rules.planned_groups(catalog, service):
+            for planned in group.rules:
+                name = planned.rule.get("record")
+                if name in read:
+                    labels = {k: str(v) for k, v in planned.rule["labels"].items()}
+                    out += [{"__name__": name, **labels, C.LABEL_SLO: slo} for slo, _ in planned.parts]
     return out
 
 
@@ -253,6 +274,15 @@ def openmetrics(
         hist.append(
             (f"http_request_duration_seconds_sum{{{base}}}", [per_scrape * 0.05 * i for i in range(n)])
         )
+    # What Prometheus writes per scrape target: without it every ServiceAbsent alert would fire
+    # (and expand its templates) on every evaluation, which no healthy deployment does.
+    yield "# TYPE up gauge\n"
+    for svc in catalog.services:
+        if svc.up_job is None:
+            continue
+        for target in svc.targets or (f"{svc.name}-a:8000",):
+            series = f'up{{job="{svc.up_job}",instance="{target}"}}'
+            yield "".join(f"{series} 1 {t}\n" for t in steps)
     yield "# TYPE http_requests counter\n"
     for series, values in families["http_requests"]:
         yield "".join(f"{series} {v:.1f} {t}\n" for t, v in zip(steps, values, strict=True))
@@ -396,7 +426,9 @@ def measure(services: int, history_s: int, cycle: float, cycles: int, sample_ser
     for data in obsgen_rule_files(catalog).values():
         obsgen_file["groups"] += yaml.safe_load(data)["groups"]
     sloth_file = sloth_rules(catalog)
-    recorded = recordings_read_over_ranges(obsgen_file) + recordings_read_over_ranges(sloth_file)
+    recorded = obsgen_recordings_read_over_ranges(catalog, obsgen_file) + recordings_read_over_ranges(
+        sloth_file
+    )
     obsgen_file, obsgen_real = with_interval(obsgen_file, cycle)
     sloth_file, sloth_real = with_interval(sloth_file, cycle)
     lead = 1800  # data runs past "now" so that no window of the run reads past its end

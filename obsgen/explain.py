@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from obsgen import durations
-from obsgen.generate.alerting.cost import ZERO, Cost, SloCost, slo_costs
+from obsgen.generate.alerting.cost import ZERO, Cost, SloCost, rule_count, slo_costs
 from obsgen.generate.alerting.plan import (
     SloPlan,
     base_window,
@@ -195,7 +195,7 @@ def _cost_lines(c: SloCost) -> list[str]:
     if c.grouped and c.groups == 1:
         groups = " per group (set group_by_cardinality for a total)"
     return [
-        f"cost: {o.recording_rules} recording + {o.alert_rules} alert rules, {_n(o.series)} series{groups}; per "
+        f"cost: {rule_count(o.recording_rules)} recording + {rule_count(o.alert_rules)} alert rules, {_n(o.series)} series{groups}; per "
         f"evaluation {_n(o.raw_samples)} raw samples per matched series + {_n(o.recorded_samples)} recorded samples",
         f"Sloth-style: {s.recording_rules} recording + {s.alert_rules} alert rules, {_n(s.series)} series; per "
         f"evaluation {_n(s.raw_samples)} raw samples per matched series "
@@ -206,7 +206,8 @@ def _cost_lines(c: SloCost) -> list[str]:
 def _cost_lines_total(total: Cost, sloth: Cost, catalog: Catalog) -> list[str]:
     step = durations.format_prometheus(catalog.evaluation_interval)
     return [
-        f"obsgen: {total.rules} SLO rules ({total.recording_rules} recording, {total.alert_rules} alert), "
+        f"obsgen: {rule_count(total.rules)} SLO rules ({rule_count(total.recording_rules)} recording, "
+        f"{rule_count(total.alert_rules)} alert), "
         f"{_n(total.series)} series; per {step} evaluation {_n(total.raw_samples)} raw samples per matched series "
         f"+ {_n(total.recorded_samples)} recorded samples",
         f"Sloth-style: {sloth.rules} rules, {_n(sloth.series)} series; per {step} evaluation "

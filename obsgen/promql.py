@@ -112,6 +112,14 @@ def sum_by(labels: Iterable[str], expr: str) -> str:
     return f"sum {by(labels)} ({expr})" if labels else f"sum({expr})"
 
 
+def with_label(expr: str, label: str, value: str) -> str:
+    """``expr`` with ``label`` set to ``value`` on every element (``label_replace`` from no source label).
+
+    The replacement is a template (``$1``, ``${name}``): ``$`` is doubled so ``value`` stays literal.
+    """
+    return f'label_replace({expr}, {quote(label_name(label))}, {quote(value.replace("$", "$$"))}, "", "")'
+
+
 def number(value: float) -> str:
     """A float as PromQL reads it, without float noise (0.0010000000000000009 -> 0.001)."""
     text = f"{value:.12g}"

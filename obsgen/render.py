@@ -118,8 +118,73 @@ class _CDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[m
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
+    def represent(self, data: Any) -> None:
+        # The node tree SafeRepresenter builds (with the representers registered here), without its
+        # per-node dispatch: exact JSON-like types are built directly, anything else goes through
+        # represent_data.  The emitter sees the same nodes, so the bytes are the same.
+        if self.sort_keys or self.default_flow_style is not False:
+            super().represent(data)  # options obsgen does not use: the general path
+            return
+        self.serialize(self._node(data))
+        self.represented_objects: dict[Any, Any] = {}
+        self.object_keeper: list[Any] = []
+        self.alias_key = None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # BaseResolver.resolve for scalars without path resolvers (libyaml's serializer asks twice
+        # per scalar whether its tag may be left implicit), minus the list copies.
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            if implicit[0]:
+                resolvers = self.yaml_implicit_resolvers
+                for tag, regexp in resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+                for tag, regexp in resolvers.get(None, ()):
+                    if regexp.match(value):
+                        return tag
+            return self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+    def _node(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            if "\n" in data:
+                return _str_representer(self, data)
+            return yaml.ScalarNode(_STR, data, style=self.default_style)
+        # One-line strings (most keys and values) are built in place: the same node, one call less.
+        if kind is dict:
+            convert, scalar, style = self._node, yaml.ScalarNode, self.default_style
+            return yaml.MappingNode(
+                _MAP,
+                [
+                    (
+                        scalar(_STR, k, style=style) if type(k) is str and "\n" not in k else convert(k),
+                        scalar(_STR, v, style=style) if type(v) is str and "\n" not in v else convert(v),
+                    )
+                    for k, v in data.items()
+                ],
+                flow_style=self.default_flow_style,
+            )
+        if kind is list:
+            convert, scalar, style = self._node, yaml.ScalarNode, self.default_style
+            return yaml.SequenceNode(
+                _SEQ,
+                [scalar(_STR, v, style=style) if type(v) is str and "\n" not in v else convert(v) for v in data],
+                flow_style=self.default_flow_style,
+            )
+        if kind is bool:
+            return yaml.ScalarNode(_BOOL, "true" if data else "false", style=self.default_style)
+        if kind is int:
+            return yaml.ScalarNode(_INT, str(data), style=self.default_style)
+        if data is None:
+            return yaml.ScalarNode(_NULL, "null", style=self.default_style)
+        node: yaml.Node = self.represent_data(data)
+        return node
+
 
 _CDumper.add_representer(str, _str_representer)
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_BOOL, _INT, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:null"
 
 #: Whether PyYAML was built with libyaml (the fast path); without it every file takes the pure-Python path.
 WITH_LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
@@ -223,7 +288,7 @@ def _reindent(text: str) -> str:
             raise _Unverified
         opens = rest[-1:] == ":"
         pos = nl + 1
-        if rest[-1:] in "|-+123456789" and _LITERAL.search(rest):
+        if rest[-1:] in "|-+123456789" and "|" in rest and _LITERAL.search(rest):
             key_column = column + len(content) - len(rest)
             indent = key_column if rest[0] == "|" else key_column + 2
             match = _block_end(indent).search(text, nl)

@@ -149,3 +149,14 @@ def test_render_fast_paths_write_the_bytes_pyyaml_writes() -> None:
             assert _dump(data, render._Dumper, allow_unicode) == _dump(data, _StockDumper, allow_unicode), (
                 repr(s)
             )
+
+
+def test_obsgen_backfill_has_one_recorded_series_per_slo() -> None:
+    """A recording the SLOs of a service share is backfilled per SLO, as Prometheus records it."""
+    catalog = load_catalog(bench_generate.synth_catalog(2), "synth.yaml")
+    rule_file: dict[str, Any] = {"groups": []}
+    for data in bench_rules.obsgen_rule_files(catalog).values():
+        rule_file["groups"] += yaml.safe_load(data)["groups"]
+    recorded = bench_rules.obsgen_recordings_read_over_ranges(catalog, rule_file)
+    by_service = {(r["__name__"], r["service"], r["slo"]) for r in recorded}
+    assert len(by_service) == len(recorded) == 2 * 2 * 2  # errors and requests x 2 SLOs x 2 services

@@ -149,6 +149,33 @@ def test_request_ids_are_32_hex_digits_and_unique_across_the_formatting_boundary
     assert len({i[:16] for i in ids}) == 1  # one per-process prefix
 
 
+def test_request_ids_from_many_threads_at_once_are_unique_and_never_raise() -> None:
+    """A threaded WSGI server makes ids on every worker thread at once (a shared generator raised there)."""
+    per_thread, threads = 20_000, 8
+    results: list[list[str]] = [[] for _ in range(threads)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def make(out: list[str]) -> None:
+        start.wait()
+        try:
+            for _ in range(per_thread):
+                out.append(new_request_id())
+        except BaseException as exc:  # recorded: an exception in a thread would otherwise be lost
+            errors.append(exc)
+
+    workers = [threading.Thread(target=make, args=(out,)) for out in results]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    ids = [i for out in results for i in out]
+    assert len(ids) == per_thread * threads
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+
+
 def test_a_forked_child_gets_its_own_request_id_prefix() -> None:
     parent = new_request_id()
     read, write = os.pipe()

@@ -87,6 +87,53 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: Whether PyYAML has libyaml: catalogs are then composed by its C parser (the same nodes, marks
+#: and tags, several times faster), and anything unusual takes the pure-Python path above.
+WITH_LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
+
+
+#: An empty key or value in a flow collection ("{a: , b}", "{: 1}"), comments between allowed.
+_FLOW_EMPTY = re.compile(r":\s*(?:#[^\n]*\n\s*)*[,}\]]|[{\[,]\s*(?:#[^\n]*\n\s*)*:")
+
+
+def _read_with_libyaml(text: str, file: str) -> Document | None:
+    """The catalog read through libyaml when it is plain YAML without a problem, else None.
+
+    None hands the text to the pure-Python loader, which then reads it (or reports it) exactly as
+    it always has: whatever libyaml reads differently from PyYAML's own parser is left to it, as is
+    anything with a problem (so every message, location and excerpt stays the pure loader's).
+    """
+    if (
+        not WITH_LIBYAML
+        or "\t" in text
+        or (("{" in text or "[" in text) and ("?" in text or _FLOW_EMPTY.search(text)))
+    ):
+        # Tabs and "?" in flow collections: libyaml accepts some that PyYAML refuses; an empty
+        # key or value in a flow collection: libyaml locates it one column apart.
+        return None
+    try:
+        if any(c in text for c in "&*!") and any(
+            isinstance(event, yaml.AliasEvent)
+            or getattr(event, "anchor", None) is not None
+            or getattr(event, "tag", None) is not None  # explicit tags: read apart from PyYAML
+            for event in yaml.parse(text, Loader=yaml.CSafeLoader)
+        ):
+            return None
+        loader = yaml.CSafeLoader(text)
+        try:
+            root: yaml.Node | None = loader.get_single_node()
+            if root is None:
+                return None
+            doc = Document(file, None)
+            problems: list[Problem] = []
+            doc.data = _construct(root, (), doc, loader, problems)
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, ValueError, RecursionError, MemoryError):
+        return None
+    return doc if not problems and isinstance(doc.data, dict) else None
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -138,6 +185,9 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
                 )
             ]
         )
+    fast = _read_with_libyaml(text, file)
+    if fast is not None:
+        return fast, []
     loader = _NoAliasLoader(text)
     try:
         root = loader.get_single_node()
@@ -179,7 +229,7 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
 
 
 def _construct(
-    node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader, problems: list[Problem]
+    node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader | yaml.CSafeLoader, problems: list[Problem]
 ) -> Any:
     doc.marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):

@@ -6,6 +6,8 @@ matched here, with Google's RE2 itself, so what passes ``validate`` is what Prom
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re2 as _re2
 
 __all__ = ["RegexError", "compile_problem", "fullmatch"]
@@ -24,6 +26,9 @@ def _options() -> _re2.Options:
 _OPTIONS = _options()
 
 
+#: A catalog repeats a few patterns (error_codes, matcher values) on every service, each checked
+#: against every status code of its source: compile each once and remember recent answers (bounded).
+@lru_cache(maxsize=256)
 def _compile(pattern: str) -> _re2._Regexp:
     try:
         # Prometheus anchors label regexes: ^(?:pattern)$.
@@ -49,6 +54,7 @@ def compile_problem(pattern: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def fullmatch(pattern: str, value: str) -> bool:
     """Whether Prometheus' ``label=~"pattern"`` matches ``value`` (RE2, anchored)."""
     return _compile(pattern).search(value) is not None

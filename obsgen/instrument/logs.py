@@ -16,7 +16,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import IO, Any, Final
 
@@ -94,32 +94,50 @@ def _record_timestamp(created: float) -> str:
 # shape as before (32 hex digits), but consecutive ids of one process are predictable.
 # os.urandom(16) per request is a getrandom() system call on the request path.
 #: The last 3 hex digits of the counter, formatted once: formatting an int as hex costs
-#: more than the rest of an id, so a generator formats the high part once per 4,096 ids.
+#: more than the rest of an id, so the high part is formatted once per 4,096 ids.
 _LOW_DIGITS: Final = tuple(f"{i:03x}" for i in range(4096))
 
 
-def _request_id_source() -> Iterator[str]:
-    prefix = os.urandom(8).hex()
-    for high in itertools.count():
-        head = f"{prefix}{high & 0xFFFFFFFFFFFFF:013x}"  # the counter's 52 high bits, wrapping
-        for low in _LOW_DIGITS:
-            yield head + low
+class _RequestIds:
+    """The id source: a per-process random prefix, and a counter whose high part is formatted once.
+
+    Safe from any thread without a lock: ``itertools.count`` hands out each number once
+    (one C call under the GIL), and the cached head is replaced as a whole (a racing
+    thread at worst formats the same head again).  A generator would not be: two threads
+    resuming one generator at once get ``ValueError: generator already executing``.
+    """
+
+    __slots__ = ("counter", "head", "prefix")
+
+    def __init__(self) -> None:
+        self.prefix = ""
+        self.counter = itertools.count()
+        self.head: tuple[int, str] = (-1, "")
+        self.reseed()
+
+    def reseed(self) -> None:
+        """A new random prefix and counter (at start, and in a forked child)."""
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count()
+        self.head = (-1, "")
 
 
-#: ``next(REQUEST_IDS[0])`` is a fresh request id (a forked child replaces the source).
-REQUEST_IDS: Final[list[Iterator[str]]] = [_request_id_source()]
+_IDS: Final = _RequestIds()
 
 
-def _reseed_request_ids() -> None:
-    REQUEST_IDS[0] = _request_id_source()
-
-
-os.register_at_fork(after_in_child=_reseed_request_ids)  # forked workers must not share the prefix
+os.register_at_fork(after_in_child=_IDS.reseed)  # forked workers must not share the prefix
 
 
 def new_request_id() -> str:
-    """A fresh request id: 32 hex digits, unique per process and across processes."""
-    return next(REQUEST_IDS[0])
+    """A fresh request id: 32 hex digits, unique per process and across processes (thread-safe)."""
+    ids = _IDS
+    n = next(ids.counter)
+    high = n >> 12
+    head = ids.head
+    if head[0] != high:
+        head = (high, f"{ids.prefix}{high & 0xFFFFFFFFFFFFF:013x}")  # the counter's 52 high bits, wrapping
+        ids.head = head
+    return head[1] + _LOW_DIGITS[n & 0xFFF]
 
 
 #: A caller's X-Request-ID goes in every log line of the request: accept it only when short and printable.

@@ -1,6 +1,7 @@
 """What the generated rules of an SLO cost Prometheus, read from the rules themselves.
 
-Per SLO: recording and alerting rules, the series the recordings produce (times the catalog's
+Per SLO: recording and alerting rules (a rule shared by n SLOs of a service counts 1/n for each,
+and its reads are those of the SLO's part), the series the recordings produce (times the catalog's
 ``group_by_cardinality`` estimate), and the samples read per evaluation: every range selector of
 every rule, a raw one costing window / scrape interval samples per series it matches, a read of an
 obsgen recording window / evaluation interval per group; groups slower than the evaluation interval
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from obsgen import conventions as C
 from obsgen import durations
-from obsgen.generate.alerting.rules import rule_groups
+from obsgen.generate.alerting.rules import planned_groups
 from obsgen.model import Catalog, Service
 
 #: Sloth: 8 SLI recordings (one per window), 7 metadata recordings, 2 alerts per SLO.
@@ -94,8 +94,9 @@ def _skip_braces(expr: str, i: int) -> int:
 
 @dataclass(frozen=True)
 class Cost:
-    recording_rules: int
-    alert_rules: int
+    #: Rules, a rule shared by the SLOs of a service counting for each its share (1/n of n SLOs).
+    recording_rules: float
+    alert_rules: float
     #: Series the recordings produce: recordings x groups.
     series: int
     #: Raw samples per evaluation interval, per series a raw selector matches.
@@ -104,7 +105,7 @@ class Cost:
     recorded_samples: float
 
     @property
-    def rules(self) -> int:
+    def rules(self) -> float:
         return self.recording_rules + self.alert_rules
 
     def __add__(self, other: Cost) -> Cost:
@@ -118,13 +119,19 @@ class Cost:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "recording_rules": self.recording_rules,
-            "alert_rules": self.alert_rules,
-            "rules": self.rules,
+            "recording_rules": rule_count(self.recording_rules),
+            "alert_rules": rule_count(self.alert_rules),
+            "rules": rule_count(self.rules),
             "series": self.series,
             "raw_samples_per_evaluation": round(self.raw_samples, 1),
             "recorded_samples_per_evaluation": round(self.recorded_samples, 1),
         }
+
+
+def rule_count(value: float) -> int | float:
+    """A rule count as printed: whole, or shares of shared rules to two decimals (1.33)."""
+    rounded = round(float(value), 2)
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 ZERO = Cost(0, 0, 0, 0.0, 0.0)
@@ -148,24 +155,27 @@ def slo_costs(catalog: Catalog, service: Service) -> list[SloCost]:
     raw_selectors: dict[str, int] = {slo.name: 0 for slo in service.slos}
     groups_of = {slo.name: slo.expected_groups or 1 for slo in service.slos}
     scrape, step = catalog.scrape_interval, catalog.evaluation_interval
-    for group in rule_groups(catalog, service):
-        share = step / durations.parse(group["interval"])
-        for rule in group["rules"]:
-            name = (rule.get("labels") or {}).get(C.LABEL_SLO)
-            if name not in per_slo:
-                continue
-            groups = groups_of[name]
-            raw = recorded = 0.0
-            for read in range_reads(rule["expr"]):
-                if read.recorded:
-                    recorded += read.window / step * groups * share
-                else:
-                    raw += read.window / scrape * share
-                    raw_selectors[name] += 1
-            recording = "record" in rule
-            per_slo[name] += Cost(
-                int(recording), int(not recording), groups if recording else 0, raw, recorded
-            )
+    for group in planned_groups(catalog, service):
+        share = step / group.interval
+        for planned in group.rules:
+            recording = "record" in planned.rule
+            for name, expr in planned.parts:
+                groups = groups_of[name]
+                raw = recorded = 0.0
+                for read in range_reads(expr):
+                    if read.recorded:
+                        recorded += read.window / step * groups * share
+                    else:
+                        raw += read.window / scrape * share
+                        raw_selectors[name] += 1
+                rule = 1 / len(planned.parts)
+                per_slo[name] += Cost(
+                    rule if recording else 0,
+                    0 if recording else rule,
+                    groups if recording else 0,
+                    raw,
+                    recorded,
+                )
     out = []
     for slo in service.slos:
         windows = (*SLOTH_SLI_WINDOWS, catalog.slo_period)

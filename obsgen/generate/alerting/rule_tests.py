@@ -13,6 +13,8 @@ intervals, so tickets are tested at the fast cadence; in Prometheus they can com
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,24 +158,25 @@ def _fractional_values(phases: list[Phase], scrape: timedelta, per_scrape: Any) 
 def _whole_values(phases: list[Phase], scrape: timedelta, per_scrape: Any) -> str:
     """Like _values, but the counter counts whole events, as a real one does: at 10 requests an hour
     it steps by 1 every 6 minutes instead of growing by 0.04 every scrape."""
-    values: list[int] = []
-    cumulative = 0.0
-    for i, phase in enumerate(phases):
+    for phase in phases:
         assert phase.present, "whole-event counters do not model disappearing series"
-        inc = float(per_scrape(phase))
-        for j in range(_samples(phase, scrape)):
-            if i > 0 or j > 0:
-                cumulative += inc
-            values.append(math.floor(cumulative + 1e-6))
-    parts: list[str] = []
-    k = 0
-    while k < len(values):
-        m = k
-        while m + 1 < len(values) and values[m + 1] == values[k]:
-            m += 1
-        parts.append(f"{values[k]}x{m - k}" if m > k else str(values[k]))
-        k = m + 1
-    return " ".join(parts)
+    return _whole_run(tuple((float(per_scrape(phase)), _samples(phase, scrape)) for phase in phases))
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_run(steps: tuple[tuple[float, int], ...]) -> str:
+    """_whole_values of (increment per scrape, scrapes) per phase; services with the same traffic
+    share the text."""
+    increments: list[float] = []
+    for inc, n in steps:
+        increments += [inc] * n
+    increments[0] = 0.0  # the counter starts at 0: its first sample adds nothing
+    # accumulate adds in the same order as a running sum would: the same floats, in C.
+    values = [math.floor(c + 1e-6) for c in itertools.accumulate(increments)]
+    return " ".join(
+        f"{value}x{n - 1}" if (n := sum(1 for _ in run)) > 1 else str(value)
+        for value, run in itertools.groupby(values)
+    )
 
 
 def _gauge(phases: list[Phase], scrape: timedelta, value: Any) -> str:

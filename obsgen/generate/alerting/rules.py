@@ -20,12 +20,13 @@ discovery while others remain.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from obsgen import conventions as C
 from obsgen import durations
 from obsgen import promql as Q
-from obsgen.generate.alerting.documents import AlertingRule, RecordingRule, Rule, RuleFile, RuleGroup
+from obsgen.generate.alerting.documents import AlertingRule, Rule, RuleFile, RuleGroup
 from obsgen.generate.alerting.plan import (
     Pair,
     SloPlan,
@@ -56,34 +57,79 @@ def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
             yield C.alert_rules_path(service.name), Yaml(rule_file)
 
 
+@dataclass(frozen=True)
+class PlannedRule:
+    """A rule, and per SLO it serves the expression it evaluates for that SLO (what ``cost`` reads).
+
+    A rule shared by the SLOs of a service evaluates the union of its parts in one query.
+    """
+
+    rule: Rule
+    parts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedGroup:
+    name: str
+    interval: timedelta
+    rules: tuple[PlannedRule, ...]
+
+
 def rule_groups(catalog: Catalog, service: Service) -> list[RuleGroup]:
     """The rule groups of one service (also what the PrometheusRule resources carry)."""
+    return [_group(g.name, g.interval, [r.rule for r in g.rules]) for g in planned_groups(catalog, service)]
+
+
+def planned_groups(catalog: Catalog, service: Service) -> list[PlannedGroup]:
+    """The service's groups: every evaluation_interval rule in one group, tickets every 5 m, the
+    budget every 30 m.
+
+    Per evaluation a rule costs Prometheus a query (a querier over every block, a parse of its
+    text) and a group a scheduling round: the recordings shared by the service's SLOs are one rule
+    each (``label_replace`` gives each SLO's part its ``slo`` label; the windows read every SLO's
+    recordings with one ``{service=...}`` selector), and the target alerts, evaluated as often,
+    share the fast group (see docs/alerts.md).
+    """
     plans = slo_plans(catalog, service)
-    fast: list[Rule] = []
-    slow: list[Rule] = []
-    budget: list[Rule] = []
-    for p in plans:
-        fast += base_recordings(catalog, p)
-    for p in plans:
-        fast += [ratio_recording(catalog, p, w) for w in p.recorded_windows]
+    fast: list[PlannedRule] = [
+        *base_recordings(catalog, service, plans),
+        *ratio_recordings(catalog, service, plans),
+    ]
+    slow: list[PlannedRule] = []
+    budget: list[PlannedRule] = []
     for p in plans:
         if p.severity_pairs(C.SEVERITY_PAGE):
-            fast.append(burn_alert(catalog, p, C.SEVERITY_PAGE))
+            fast.append(_own(p, burn_alert(catalog, p, C.SEVERITY_PAGE)))
         if p.severity_pairs(C.SEVERITY_TICKET):
-            slow.append(burn_alert(catalog, p, C.SEVERITY_TICKET))
+            slow.append(_own(p, burn_alert(catalog, p, C.SEVERITY_TICKET)))
         if p.budget_alert:
-            budget.append(budget_alert(catalog, p))
-    groups: list[RuleGroup] = []
+            budget.append(_own(p, budget_alert(catalog, p)))
+    targets = [PlannedRule(r) for r in target_alerts(catalog, service)]
+    groups: list[PlannedGroup] = []
     if fast:
-        groups.append(_group(C.slo_rule_group(service.name, "fast"), catalog.evaluation_interval, fast))
+        # Same interval as the SLO rules: one group less to schedule; the target alerts read no recording.
+        groups.append(
+            PlannedGroup(
+                C.slo_rule_group(service.name, "fast"), catalog.evaluation_interval, (*fast, *targets)
+            )
+        )
+    elif targets:
+        groups.append(
+            PlannedGroup(C.targets_rule_group(service.name), catalog.evaluation_interval, tuple(targets))
+        )
     if slow:
-        groups.append(_group(C.slo_rule_group(service.name, "slow"), slow_interval(catalog), slow))
+        groups.append(
+            PlannedGroup(C.slo_rule_group(service.name, "slow"), slow_interval(catalog), tuple(slow))
+        )
     if budget:
-        groups.append(_group(C.slo_rule_group(service.name, "budget"), budget_interval(catalog), budget))
-    targets = target_alerts(catalog, service)
-    if targets:
-        groups.append(_group(C.targets_rule_group(service.name), catalog.evaluation_interval, targets))
+        groups.append(
+            PlannedGroup(C.slo_rule_group(service.name, "budget"), budget_interval(catalog), tuple(budget))
+        )
     return groups
+
+
+def _own(p: SloPlan, rule: Rule) -> PlannedRule:
+    return PlannedRule(rule, ((p.slo.name, rule["expr"]),))
 
 
 def _group(name: str, interval: timedelta, rules: Sequence[Rule]) -> RuleGroup:
@@ -101,14 +147,35 @@ def _slo_matchers(p: SloPlan) -> tuple[Q.Matcher, ...]:
     return Q.eq(C.LABEL_SERVICE, p.service.name), Q.eq(C.LABEL_SLO, p.slo.name)
 
 
-def base_recordings(catalog: Catalog, p: SloPlan) -> list[RecordingRule]:
-    """The only rules that read raw series: bad and all events over the base window."""
+def _shared_recording(
+    record: str, service: Service, parts: Sequence[tuple[SloPlan, str]], expr: str | None = None
+) -> PlannedRule:
+    """One recording for the SLOs of ``parts``: each SLO's expression with its ``slo`` label, joined
+    with ``or`` (no two parts share a label set: their ``slo`` differs) unless ``expr`` already
+    covers them all; a single SLO's is the expression with ``slo`` among the rule's labels."""
+    if len(parts) == 1:
+        ((p, text),) = parts
+        return PlannedRule({"record": record, "expr": text, "labels": _slo_labels(p)}, ((p.slo.name, text),))
+    if expr is None:
+        expr = "\nor\n".join(Q.with_label(text, C.LABEL_SLO, p.slo.name) for p, text in parts)
+    labels = {C.LABEL_SERVICE: service.name, C.LABEL_TEAM: service.team}
+    return PlannedRule(
+        {"record": record, "expr": expr, "labels": labels}, tuple((p.slo.name, t) for p, t in parts)
+    )
+
+
+def base_recordings(catalog: Catalog, service: Service, plans: Sequence[SloPlan]) -> list[PlannedRule]:
+    """The only rules that read raw series: bad and all events over the base window, one rule each
+    for every SLO of the service."""
+    if not plans:
+        return []
     window = base_window(catalog)
-    errors, requests = p.slo.sli.bad(window), p.slo.sli.total(window)
     name = window_name(window)
     return [
-        {"record": C.sli_errors_record(name), "expr": errors, "labels": _slo_labels(p)},
-        {"record": C.sli_requests_record(name), "expr": requests, "labels": _slo_labels(p)},
+        _shared_recording(C.sli_errors_record(name), service, [(p, p.slo.sli.bad(window)) for p in plans]),
+        _shared_recording(
+            C.sli_requests_record(name), service, [(p, p.slo.sli.total(window)) for p in plans]
+        ),
     ]
 
 
@@ -120,19 +187,37 @@ def _base_requests(catalog: Catalog, p: SloPlan) -> str:
     return Q.selector(C.sli_requests_record(window_name(base_window(catalog))), *_slo_matchers(p))
 
 
-def ratio_expr(catalog: Catalog, p: SloPlan, window: timedelta) -> str:
-    errors = _base_errors(catalog, p)
-    requests = _base_requests(catalog, p)
+def _ratio_over(catalog: Catalog, matchers: Sequence[Q.Matcher], window: timedelta) -> str:
+    base = window_name(base_window(catalog))
+    errors = Q.selector(C.sli_errors_record(base), *matchers)
+    requests = Q.selector(C.sli_requests_record(base), *matchers)
     # `> 0` drops windows without traffic: no sample instead of 0/0 = NaN.
     return f"avg_over_time({errors}{Q.window(window)})\n/\n(avg_over_time({requests}{Q.window(window)}) > 0)"
 
 
-def ratio_recording(catalog: Catalog, p: SloPlan, window: timedelta) -> RecordingRule:
-    return {
-        "record": C.sli_error_ratio_record(window_name(window)),
-        "expr": ratio_expr(catalog, p, window),
-        "labels": _slo_labels(p),
-    }
+def ratio_expr(catalog: Catalog, p: SloPlan, window: timedelta) -> str:
+    return _ratio_over(catalog, _slo_matchers(p), window)
+
+
+def ratio_recordings(catalog: Catalog, service: Service, plans: Sequence[SloPlan]) -> list[PlannedRule]:
+    """One error-ratio recording per window a page alert reads.
+
+    A window every SLO of the service records is one rule reading all their base recordings by
+    ``service`` (errors and requests of one SLO carry the same labels, so ``/`` pairs them one to
+    one); a window only some SLOs record is one rule per SLO.
+    """
+    out: list[PlannedRule] = []
+    for window in sorted({w for p in plans for w in p.recorded_windows}):
+        record = C.sli_error_ratio_record(window_name(window))
+        users = [p for p in plans if window in p.recorded_windows]
+        if len(users) == len(plans) > 1:
+            expr = _ratio_over(catalog, (Q.eq(C.LABEL_SERVICE, service.name),), window)
+            out.append(
+                _shared_recording(record, service, [(p, ratio_expr(catalog, p, window)) for p in users], expr)
+            )
+        else:
+            out += [_shared_recording(record, service, [(p, ratio_expr(catalog, p, window))]) for p in users]
+    return out
 
 
 # --- Alerts ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import attr
@@ -708,7 +709,8 @@ def _panels(uid: str, panels: Sequence[G.Panel]) -> list[dict[str, Any]]:
         where = f"dashboard {uid!r}: panel {panel.title!r}"
         if panel.id is not None:
             raise UnsupportedOption(f"{where}: sets id={panel.id!r}; ids come from the title (panel_id)")
-        written = _conform(_to_json(panel), _defaults(panel), PANEL, where)
+        # Links and targets are converted below, each against its own defaults.
+        written = _conform(_to_json(panel, _PANEL_PARTS), _defaults(panel), PANEL, where)
         written["links"] = _links(panel.links, where)
         written["targets"] = [
             _target(_conform(_to_json(t), _defaults(t), TARGET, where)) for t in panel.targets
@@ -723,6 +725,9 @@ def _panels(uid: str, panels: Sequence[G.Panel]) -> list[dict[str, Any]]:
         written["id"] = pid
         out.append(written)
     return out
+
+
+_PANEL_PARTS = frozenset({"links", "targets"})
 
 
 def _links(links: Sequence[G.DashboardLink], where: str) -> list[dict[str, Any]]:
@@ -774,20 +779,71 @@ def _conform(written: dict[str, Any], default: dict[str, Any], shape: Shape, whe
 
 
 def _defaults(obj: Any) -> dict[str, Any]:
-    """What grafanalib writes for ``obj``'s class when given only its required arguments."""
+    """What grafanalib writes for ``obj``'s class when given only its required arguments.
+
+    The result is shared between calls (it is a pure function of the class and those arguments):
+    callers only read it.
+    """
     cls = type(obj)
     if not attr.has(cls):
         return {}  # plain JSON data: every key in it was set on purpose
-    required = {
-        f.name: getattr(obj, f.name) for f in attr.fields(cls) if f.init and f.default is attr.NOTHING
-    }
-    data: dict[str, Any] = _to_json(cls(**required))
+    required = tuple(
+        (f.name, getattr(obj, f.name)) for f in attr.fields(cls) if f.init and f.default is attr.NOTHING
+    )
+    try:
+        return _class_defaults(cls, required)
+    except TypeError:  # an unhashable required argument: not remembered
+        return _class_defaults.__wrapped__(cls, required)
+
+
+@lru_cache(maxsize=64)
+def _class_defaults(cls: type, required: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    data: dict[str, Any] = _to_json(cls(**dict(required)))
     return data
 
 
-def _to_json(obj: Any) -> Any:
-    """grafanalib objects as plain JSON data, ``None`` left only where it means something."""
-    return _drop_none(json.loads(json.dumps(obj, default=_encode)))
+def _to_json(obj: Any, keep: frozenset[str] = frozenset()) -> Any:
+    """grafanalib objects as plain JSON data, ``None`` left only where it means something.
+
+    The same data as ``json.loads(json.dumps(obj, default=_encode))`` with ``None`` dropped, built
+    in one pass; anything the pass does not handle exactly (a non-string key, a subclass of a JSON
+    type) takes that round trip instead.  ``keep``: top-level keys whose values the caller
+    replaces (they are left unconverted).
+    """
+    try:
+        return _plain(obj, keep)
+    except _RoundTrip:
+        return _drop_none(json.loads(json.dumps(obj, default=_encode)))
+
+
+class _RoundTrip(Exception):
+    """``obj`` holds something only the JSON round trip converts exactly."""
+
+
+#: Values the JSON round trip returns unchanged (exact types: a subclass takes the round trip).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(obj: Any, keep: frozenset[str] = frozenset()) -> Any:
+    """``obj`` as plain JSON data; the values of the top-level keys in ``keep`` are left as they are."""
+    kind = type(obj)
+    if kind in _SCALARS:
+        return obj
+    if kind is dict:
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if type(key) is not str:
+                raise _RoundTrip
+            if type(value) not in _SCALARS and key not in keep:
+                value = _plain(value)
+            if value is not None or key in _NULL_MEANS_SOMETHING:
+                out[key] = value
+        return out
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else _plain(v) for v in obj]
+    if isinstance(obj, str | int | float | list | tuple | dict):
+        raise _RoundTrip
+    return _plain(_encode(obj), keep)
 
 
 def _encode(obj: Any) -> Any:

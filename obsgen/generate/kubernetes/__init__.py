@@ -282,5 +282,7 @@ def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
             continue  # measured at its edge proxy or mesh: nothing of the service itself to scrape
         yield (
             C.k8s_servicemonitor_path(service.name),
-            YamlDocuments([service_monitor(catalog, service, environment) for environment in catalog.environments]),
+            YamlDocuments(
+                [service_monitor(catalog, service, environment) for environment in catalog.environments]
+            ),
         )

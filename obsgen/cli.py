@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from obsgen import __version__
 from obsgen import conventions as C
 from obsgen.catalog import json_schema, load_catalog_file
 from obsgen.errors import EXIT_BUG, EXIT_DRIFT, EXIT_OK, EXIT_USAGE, CatalogError, ObsgenError
-from obsgen.generate import generate
+from obsgen.generate import stream
 from obsgen.generate.discovery import warnings
 from obsgen.model import OUTPUTS, Catalog, Output
 from obsgen.writer import diff, write, write_file
@@ -159,7 +159,8 @@ def run(argv: Sequence[str]) -> int:
         else:
             sys.stdout.write(explain(catalog))
         return EXIT_OK
-    plan = generate(catalog)
+    # Streamed: each file is generated, compared (and for generate staged) and let go.
+    plan = _Counted(stream(catalog))
     out = Path(args.out)
     if args.command == "check":
         drift = diff(out, plan)
@@ -168,11 +169,11 @@ def run(argv: Sequence[str]) -> int:
             print(drift.summary())
             print(f"run `obsgen generate {args.catalog} --out {out}` and commit the result")
             return EXIT_DRIFT
-        print(f"{out}: {len(plan)} generated files are up to date")
+        print(f"{out}: {plan.count} generated files are up to date")
         return EXIT_OK
     drift = write(out, plan, force=args.force)
     print(
-        f"{out}: {len(plan)} files generated; {len(drift.changed)} changed, {len(drift.missing)} new, "
+        f"{out}: {plan.count} files generated; {len(drift.changed)} changed, {len(drift.missing)} new, "
         f"{len(drift.removed)} removed"
     )
     for rel in drift.kept:
@@ -181,6 +182,19 @@ def run(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+class _Counted:
+    """A stream of files that counts what went through it."""
+
+    def __init__(self, files: Iterator[tuple[str, bytes]]) -> None:
+        self._files = files
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        for item in self._files:
+            self.count += 1
+            yield item
 
 
 def _init(path: Path, force: bool) -> int:

@@ -169,7 +169,10 @@ class _CDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[m
             convert, scalar, style = self._node, yaml.ScalarNode, self.default_style
             return yaml.SequenceNode(
                 _SEQ,
-                [scalar(_STR, v, style=style) if type(v) is str and "\n" not in v else convert(v) for v in data],
+                [
+                    scalar(_STR, v, style=style) if type(v) is str and "\n" not in v else convert(v)
+                    for v in data
+                ],
                 flow_style=self.default_flow_style,
             )
         if kind is bool:

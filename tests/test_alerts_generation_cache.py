@@ -1,7 +1,6 @@
 """The alerting generators' caches never hand one service's text to another.
 
-Rule groups are built once per catalog and service and shared by alerts/, alerts/tests/ and
-k8s/prometheusrules/; synthetic series text is cached per SLI, labels and traffic shape.  Services
+Synthetic series text is cached per SLI, labels and traffic shape.  Services
 that differ in one value must still get their own, correct text: the same as each generated alone
 with every cache empty.
 """
@@ -9,12 +8,16 @@ with every cache empty.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
-from obsgen.catalog import load_catalog
+import pytest
+
+from obsgen.catalog import load_catalog, load_catalog_file
 from obsgen.generate.alerting import kubernetes, rule_tests, rules
 from obsgen.generate.artifacts import serialise
 from obsgen.model import Catalog
+from tests.conftest import REPO, TEST_CATALOGS
 
 
 def _service(name: str, objective: float, client_errors: bool = True) -> list[str]:
@@ -50,7 +53,6 @@ def _clear() -> None:
     rule_tests._series_shapes.cache_clear()
     rule_tests._counter_values.cache_clear()
     rule_tests._whole_run.cache_clear()
-    rules._PLANS.__init__()  # type: ignore[misc]
 
 
 def _bytes(catalog: Catalog) -> dict[str, bytes]:
@@ -92,21 +94,14 @@ def test_same_shape_services_share_cached_values_and_stay_correct() -> None:
     assert b"svc-a" not in both["k8s/prometheusrules/svc-b.yaml"]
 
 
-def test_rule_groups_follow_the_catalog_and_service_asked_about() -> None:
-    """A changed catalog or a service object not in the catalog is computed afresh, never served
-    another's cached groups."""
-    _clear()
-    catalog = _catalog(("svc-a", 99.9))
-    service = catalog.services[0]
-    first = rules.rule_groups(catalog, service)
-    assert rules.rule_groups(catalog, service) == first
-    other_service = dataclasses.replace(service, runbook_url="https://runbooks.example.com/other")
-    changed = rules.rule_groups(catalog, other_service)
-    assert changed != first and "https://runbooks.example.com/other" in str(changed)
-    slower = dataclasses.replace(catalog, evaluation_interval=catalog.evaluation_interval * 2)
-    assert rules.rule_groups(slower, service) != first
-    _clear()
-    assert rules.rule_groups(slower, service) == rules.rule_groups(
-        dataclasses.replace(catalog, evaluation_interval=catalog.evaluation_interval * 2), service
-    )
-    assert rules.rule_groups(catalog, service) == first
+@pytest.mark.parametrize(
+    "path", [REPO / "catalog.yaml", *sorted(TEST_CATALOGS.glob("*.yaml"))], ids=lambda p: p.stem
+)
+def test_has_rules_says_whether_a_service_has_rule_groups(path: Path) -> None:
+    """alerts/tests/ decides with has_rules (not building the groups) which services get a file."""
+    catalog = load_catalog_file(path)
+    for service in catalog.services:
+        assert rules.has_rules(catalog, service) == bool(rules.rule_groups(catalog, service)), service.name
+    alerting_off = dataclasses.replace(catalog.services[0], slos=(), up_job=None)
+    assert not rules.has_rules(catalog, alerting_off)
+    assert not rules.rule_groups(catalog, alerting_off)

@@ -361,7 +361,7 @@ def test_an_unexpected_exception_exits_70_and_asks_for_a_report(
     def broken(catalog: Any) -> dict[str, bytes]:
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr(cli, "generate", broken)
+    monkeypatch.setattr(cli, "stream", broken)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["generate"]) == EXIT_BUG == 70
     err = capsys.readouterr().err

@@ -229,7 +229,11 @@ def load(text_bytes: bytes, file: str) -> tuple[Document, list[Problem]]:
 
 
 def _construct(
-    node: yaml.Node, path: Path, doc: Document, loader: yaml.SafeLoader | yaml.CSafeLoader, problems: list[Problem]
+    node: yaml.Node,
+    path: Path,
+    doc: Document,
+    loader: yaml.SafeLoader | yaml.CSafeLoader,
+    problems: list[Problem],
 ) -> Any:
     doc.marks[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):

@@ -1,6 +1,7 @@
 """The only code that touches output files: compare, write all or nothing, prune what obsgen owns.
 
-A plan is ``{relative path: bytes}``: everything obsgen owns for this run.  obsgen
+A plan is ``{relative path: bytes}``, or a stream of ``(relative path, bytes)`` pairs
+consumed one file at a time: everything obsgen owns for this run.  obsgen
 records what it wrote in a manifest (``.obsgen-manifest.json``) so it can delete files
 it generated that are no longer planned — but only files it still recognises as its
 own (``ownership``), inside the directories it generates into, reached without a
@@ -11,10 +12,11 @@ holds the output directory (``lock``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
@@ -26,9 +28,21 @@ from obsgen.writer import journal, ownership
 from obsgen.writer.lock import lock
 from obsgen.writer.tree import Tree, parts_of
 
-__all__ = ["Drift", "Plan", "diff", "owned_files", "with_manifest", "write", "write_file"]
+__all__ = [
+    "Drift",
+    "Files",
+    "Plan",
+    "diff",
+    "manifest",
+    "owned_files",
+    "with_manifest",
+    "write",
+    "write_file",
+]
 
 Plan = Mapping[str, bytes]
+#: A plan as a stream: each file's bytes once, as a generator produces them (``obsgen.generate.stream``).
+Files = Iterable[tuple[str, bytes]]
 
 #: Names obsgen keeps for itself in the output directory; no plan may use them.
 _RESERVED = {journal.JOURNAL_FILE, journal.STAGING_DIR}
@@ -81,9 +95,14 @@ def with_manifest(plan: Plan) -> dict[str, bytes]:
     """The plan plus the manifest that lists every file in it."""
     _check_paths(plan)
     full = dict(plan)
-    manifest: Manifest = {"generated_by": "obsgen", "files": sorted(plan)}
-    full[C.MANIFEST_FILE] = to_json(manifest)
+    full[C.MANIFEST_FILE] = manifest(plan)
     return full
+
+
+def manifest(paths: Iterable[str]) -> bytes:
+    """The manifest's bytes for a run that writes ``paths``."""
+    doc: Manifest = {"generated_by": "obsgen", "files": sorted(paths)}
+    return to_json(doc)
 
 
 def owned_files(out: Path) -> list[str]:
@@ -121,32 +140,53 @@ def _owned(tree: Tree) -> list[str]:
     return safe
 
 
-def diff(out: Path, plan: Plan) -> Drift:
-    """Compare the files under ``out`` with ``plan`` (manifest included); read only."""
-    full = with_manifest(plan)
+def diff(out: Path, plan: Plan | Files) -> Drift:
+    """Compare the files under ``out`` with ``plan`` (manifest included); read only.
+
+    ``plan`` may be a stream of ``(path, bytes)``: each file is compared as it arrives and let go.
+    """
+    files = _files(plan)
     if not out.is_dir():
-        return Drift(missing=sorted(full))
+        seen: set[str] = set()
+        for rel, _ in files:
+            _check_path(rel, seen)
+        return Drift(missing=sorted([*seen, C.MANIFEST_FILE]))
     with Tree(out, create=False) as tree:
         lock(tree.fd, out, exclusive=False)
-        drift = _diff(tree, full)
+        drift = Drift()
+        seen = set()
+        for rel, content in files:
+            _check_path(rel, seen)
+            _compare(tree, rel, content, drift)
+        _compare(tree, C.MANIFEST_FILE, manifest(seen), drift)
+        _unexplained(tree, seen, drift)
         drift.interrupted = journal.pending(tree)
         return drift
 
 
-def _diff(tree: Tree, full: Mapping[str, bytes]) -> Drift:
-    drift = Drift()
-    for rel, content in sorted(full.items()):
-        st = tree.lstat(rel)
-        if st is None:
-            drift.missing.append(rel)
-        elif not stat.S_ISREG(st.st_mode) or tree.read(rel, len(content) + 1) != content:
-            drift.changed.append(rel)
+def _compare(tree: Tree, rel: str, content: bytes, drift: Drift) -> bool:
+    """Record in ``drift`` whether ``rel`` on disk is missing or differs from ``content``; True if so."""
+    st = tree.lstat(rel)
+    if st is None:
+        drift.missing.append(rel)
+    elif not stat.S_ISREG(st.st_mode) or tree.read(rel, len(content) + 1) != content:
+        drift.changed.append(rel)
+    else:
+        return False
+    return True
+
+
+def _unexplained(tree: Tree, planned: set[str], drift: Drift) -> None:
+    """Sort what was compared; add stale files (the manifest's, no longer planned) and orphans."""
+    drift.changed.sort()
+    drift.missing.sort()
     owned = _owned(tree)
+    full = planned | {C.MANIFEST_FILE}
     roots = ownership.output_roots(full)
     for rel in owned:
         if rel not in full and ownership.prunable_path(rel, roots) and journal.safe_to_delete(tree, rel):
             drift.stale.append(rel)
-    explained = set(full) | set(owned)
+    explained = full | set(owned)
     for root in sorted(roots):
         if root in _RESERVED:
             continue
@@ -161,45 +201,79 @@ def _diff(tree: Tree, full: Mapping[str, bytes]) -> Drift:
             elif rel.endswith(".json") and journal.safe_to_delete(tree, rel):
                 drift.orphaned.append(rel)
                 drift.kept.append(rel)
-    return drift
 
 
-def write(out: Path, plan: Plan, *, force: bool = False) -> Drift:
+def write(out: Path, plan: Plan | Files, *, force: bool = False) -> Drift:
     """Make ``out`` match ``plan``: every file or none, then prune what obsgen owned and no longer plans.
+
+    ``plan`` may be a stream of ``(path, bytes)``: each file is compared as it arrives, staged
+    when it differs, and let go; only paths are kept.  An error from the stream (or anything
+    else before the commit) removes what was staged: the tree is as it was.
 
     Refuses (OutputError, nothing changed) to overwrite a file that exists, differs,
     and is not listed in the previous manifest, unless ``force``; refuses always to
     write through a symlink or over a directory or special file.
     """
-    full = with_manifest(plan)
-    with Tree(out, create=True) as tree:
-        lock(tree.fd, out, exclusive=True)
-        journal.recover(tree)
-        drift = _diff(tree, full)
-        owned = set(_owned(tree))
-        for rel in drift.changed:
+    existed = out.is_dir()
+    try:
+        with Tree(out, create=True) as tree:
+            lock(tree.fd, out, exclusive=True)
+            journal.recover(tree)
+            return _write(tree, out, _files(plan), force)
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # created for this run and still empty
+        raise
+
+
+def _write(tree: Tree, out: Path, files: Files, force: bool) -> Drift:
+    owned = set(_owned(tree))
+    drift = Drift()
+    seen: set[str] = set()
+    foreign: list[str] = []
+    with journal.staging(tree) as staged:
+
+        def stage(rel: str, content: bytes) -> None:
+            if not _compare(tree, rel, content, drift):
+                return
             st = tree.lstat(rel)
             if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
                 raise OutputError(
                     f"{out / rel}: is a directory or special file where obsgen writes a file; "
                     "move it away; nothing was changed"
                 )
-        foreign = [rel for rel in drift.changed if rel not in owned and rel != C.MANIFEST_FILE]
+            if st is not None and rel not in owned and rel != C.MANIFEST_FILE:
+                foreign.append(rel)
+            try:
+                staged.add(rel, content)
+            except OSError as exc:
+                raise OutputError(f"cannot write {out}: {exc.strerror or exc}; nothing was changed") from None
+
+        for rel, content in files:
+            _check_path(rel, seen)
+            stage(rel, content)
+        stage(C.MANIFEST_FILE, manifest(seen))
+        _unexplained(tree, seen, drift)
         if foreign and not force:
+            foreign.sort()
             raise OutputError(
                 "refusing to overwrite files obsgen did not write: "
                 + ", ".join(foreign[:5])
                 + (" ..." if len(foreign) > 5 else "")
                 + "; move them away or pass --force"
             )
-        journal.remove_legacy_temp_files(tree, [*full, *owned])
-        to_write = sorted(set(drift.changed) | set(drift.missing))
-        if to_write or drift.removed:
+        journal.remove_legacy_temp_files(tree, [*seen, C.MANIFEST_FILE, *owned])
+        if len(staged) or drift.removed:
             try:
-                journal.commit(tree, {rel: full[rel] for rel in to_write}, drift.removed)
+                staged.commit(drift.removed)
             except OSError as exc:
-                raise OutputError(f"cannot write {out}: {exc.strerror or exc}; nothing was changed") from None
-        return drift
+                if not staged.committed:
+                    raise OutputError(
+                        f"cannot write {out}: {exc.strerror or exc}; nothing was changed"
+                    ) from None
+                raise
+    return drift
 
 
 def write_file(path: Path, content: bytes) -> None:
@@ -240,8 +314,21 @@ def write_file(path: Path, content: bytes) -> None:
         os.close(dir_fd)
 
 
+def _files(plan: Plan | Files) -> Files:
+    return plan.items() if isinstance(plan, Mapping) else plan
+
+
 def _check_paths(plan: Plan) -> None:
+    seen: set[str] = set()
     for rel in plan:
-        parts = parts_of(rel)
-        if parts[0] in _RESERVED or rel == C.MANIFEST_FILE:
-            raise OutputError(f"refusing to write {rel!r}: obsgen keeps that name for itself")
+        _check_path(rel, seen)
+
+
+def _check_path(rel: str, seen: set[str]) -> None:
+    """Refuse a path outside the tree, one of obsgen's own names, or one planned twice; remember it."""
+    parts = parts_of(rel)
+    if parts[0] in _RESERVED or rel == C.MANIFEST_FILE:
+        raise OutputError(f"refusing to write {rel!r}: obsgen keeps that name for itself")
+    if rel in seen:
+        raise RuntimeError(f"{rel} is planned twice")
+    seen.add(rel)

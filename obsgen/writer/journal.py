@@ -1,6 +1,7 @@
 """All-or-nothing changes to a whole tree, surviving SIGKILL and power loss.
 
-1. Every new file is written to a staging directory inside the output directory.
+1. Every new file is written to a staging directory inside the output directory as it
+   arrives (:class:`Staging`: the run holds one file's bytes at a time, not the tree).
 2. One ``syncfs`` makes them durable (not one fsync per file), then the journal — the
    list of renames and deletions — is written, synced and renamed into place.  That
    rename is the commit point: before it the old tree stands and the staging directory
@@ -20,7 +21,7 @@ import json
 import os
 import signal
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType
 
@@ -62,42 +63,66 @@ class Journal:
         return cls(renames, deletes)
 
 
-def commit(tree: Tree, files: Mapping[str, bytes], deletes: list[str]) -> None:
-    """Make ``files`` (the manifest among them, applied last) and ``deletes`` happen all or nothing."""
-    for rel in files:  # refuse an unsafe tree before anything is staged
-        tree.dir(parts_of(rel)[:-1])
-    order = sorted(files, key=lambda rel: (rel == C.MANIFEST_FILE, rel))
-    with _signals_deferred() as signals:
-        committed = False
+class Staging:
+    """One run's new files, staged as they arrive; nothing outside the staging directory changes
+    until :meth:`commit`.  Only the staged names and their targets are kept."""
+
+    def __init__(self, tree: Tree, signals: _Signals) -> None:
+        self._tree = tree
+        self._signals = signals
+        self._fd: int | None = None
+        self._renames: list[tuple[str, str]] = []
+        self.committed = False
+
+    def __len__(self) -> int:
+        return len(self._renames)
+
+    def add(self, rel: str, content: bytes) -> None:
+        """Stage ``content`` for ``rel`` (refusing an unsafe tree before a byte of it is staged)."""
+        self._tree.dir(parts_of(rel)[:-1])
+        if self._fd is None:
+            self._fd = _fresh_staging(self._tree)
+        name = f"{len(self._renames)}"
+        fd = os.open(name, _WRITE_FLAGS, 0o644, dir_fd=self._fd)
         try:
-            staging = _fresh_staging(tree)
-            renames = []
-            for i, rel in enumerate(order):
-                name = f"{i}"
-                fd = os.open(name, _WRITE_FLAGS, 0o644, dir_fd=staging)
-                try:
-                    view = memoryview(files[rel])
-                    while view:
-                        view = view[os.write(fd, view) :]
-                finally:
-                    os.close(fd)
-                renames.append((name, rel))
-            journal = Journal(tuple(renames), tuple(deletes))
-            fd = os.open("journal", _WRITE_FLAGS, 0o644, dir_fd=staging)
-            try:
-                os.write(fd, journal.to_bytes())
-            finally:
-                os.close(fd)
-            sync_filesystem(staging)  # every staged byte durable before the commit point
-            signals.defer = True
-            os.replace("journal", JOURNAL_FILE, src_dir_fd=staging, dst_dir_fd=tree.fd)
-            committed = True
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        self._renames.append((name, rel))
+
+    def commit(self, deletes: list[str]) -> None:
+        """Make the staged files (the manifest applied last) and ``deletes`` happen all or nothing."""
+        if self._fd is None:
+            self._fd = _fresh_staging(self._tree)
+        renames = sorted(self._renames, key=lambda r: r[1] == C.MANIFEST_FILE)  # stable: arrival order
+        journal = Journal(tuple(renames), tuple(deletes))
+        fd = os.open("journal", _WRITE_FLAGS, 0o644, dir_fd=self._fd)
+        try:
+            os.write(fd, journal.to_bytes())
+        finally:
+            os.close(fd)
+        sync_filesystem(self._fd)  # every staged byte durable before the commit point
+        self._signals.defer = True
+        os.replace("journal", JOURNAL_FILE, src_dir_fd=self._fd, dst_dir_fd=self._tree.fd)
+        self.committed = True
+        os.fsync(self._tree.fd)
+        apply(self._tree, journal)
+
+
+@contextlib.contextmanager
+def staging(tree: Tree) -> Iterator[Staging]:
+    """A :class:`Staging` for one run: leaving the block before its commit (an error, a signal)
+    removes what was staged, so the tree is as it was."""
+    with _signals_deferred() as signals:
+        stage = Staging(tree, signals)
+        try:
+            yield stage
         except BaseException:
-            if not committed:
+            if not stage.committed:
                 remove_staging(tree)
             raise
-        os.fsync(tree.fd)
-        apply(tree, journal)
 
 
 def recover(tree: Tree) -> bool:

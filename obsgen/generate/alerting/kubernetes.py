@@ -7,6 +7,8 @@ copies in several namespaces evaluated by one Prometheus would collide.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from obsgen import conventions as C
 from obsgen.generate.alerting.rules import rule_groups
 from obsgen.generate.artifacts import Artifact, YamlDocuments
@@ -37,9 +39,12 @@ def prometheus_rule(catalog: Catalog, service: Service) -> PrometheusRule | None
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    out: dict[str, Artifact] = {}
+    return dict(files(catalog))
+
+
+def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
+    """What :func:`generate` returns, one service at a time (the pipeline streams it)."""
     for service in catalog.services:
         resource = prometheus_rule(catalog, service)
         if resource is not None:
-            out[C.k8s_prometheusrule_path(service.name)] = YamlDocuments([resource])
-    return out
+            yield C.k8s_prometheusrule_path(service.name), YamlDocuments([resource])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from obsgen.generate.alerting.plan import (
     slo_plans,
     window_name,
 )
-from obsgen.generate.alerting.rules import group_gone_expr, rule_groups, targets_severity
+from obsgen.generate.alerting.rules import group_gone_expr, has_rules, targets_severity
 from obsgen.generate.artifacts import Artifact, Yaml
 from obsgen.model import SLO, Catalog, Service
 from obsgen.policy import alerting as policy
@@ -74,17 +75,20 @@ class Phase:
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    out: dict[str, Artifact] = {}
+    return dict(files(catalog))
+
+
+def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
+    """What :func:`generate` returns, one service at a time (the pipeline streams it)."""
     for service in catalog.services:
-        if not rule_groups(catalog, service):
+        if not has_rules(catalog, service):
             continue
         test_file: RuleTestFile = {
             "rule_files": [f"../{C.alert_rules_path(service.name).rsplit('/', 1)[-1]}"],
             "evaluation_interval": duration_text(catalog.evaluation_interval),
             "tests": unit_tests(catalog, service),
         }
-        out[C.alert_tests_path(service.name)] = Yaml(test_file, notes=untested_notes(service))
-    return out
+        yield C.alert_tests_path(service.name), Yaml(test_file, notes=untested_notes(service))
 
 
 def untested_notes(service: Service) -> tuple[str, ...]:

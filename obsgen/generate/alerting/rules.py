@@ -19,8 +19,7 @@ discovery while others remain.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -46,13 +45,16 @@ from obsgen.policy import alerting as policy
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
     """``alerts/<service>.yaml`` for every service that has something to alert on."""
-    out: dict[str, Artifact] = {}
+    return dict(files(catalog))
+
+
+def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
+    """What :func:`generate` returns, one service at a time (the pipeline streams it)."""
     for service in catalog.services:
         groups = rule_groups(catalog, service)
         if groups:
             rule_file: RuleFile = {"groups": groups}
-            out[C.alert_rules_path(service.name)] = Yaml(rule_file)
-    return out
+            yield C.alert_rules_path(service.name), Yaml(rule_file)
 
 
 @dataclass(frozen=True)
@@ -78,45 +80,13 @@ def rule_groups(catalog: Catalog, service: Service) -> list[RuleGroup]:
     return [_group(g.name, g.interval, [r.rule for r in g.rules]) for g in planned_groups(catalog, service)]
 
 
-class _PlanCache:
-    """planned_groups of the services of the last catalog asked about.
-
-    alerts/, alerts/tests/ and k8s/prometheusrules/ (and the cost report) all read a service's
-    groups: built once per service while its catalog lives.  Both are frozen, so the groups stay
-    true; a catalog or service object that is not the one cached is computed afresh (each entry
-    keeps its service, so no other object can take its id).  Callers must not mutate what they get.
-    """
-
-    def __init__(self) -> None:
-        self.catalog: weakref.ref[Catalog] | None = None
-        self.groups: dict[int, tuple[Service, tuple[PlannedGroup, ...]]] = {}
-
-    def get(self, catalog: Catalog, service: Service) -> tuple[PlannedGroup, ...]:
-        if self.catalog is None or self.catalog() is not catalog:
-            self.catalog = weakref.ref(catalog, self._forget)
-            self.groups = {}
-        hit = self.groups.get(id(service))
-        if hit is not None and hit[0] is service:
-            return hit[1]
-        groups = tuple(_planned_groups(catalog, service))
-        self.groups[id(service)] = (service, groups)
-        return groups
-
-    def _forget(self, ref: weakref.ref[Catalog]) -> None:
-        if self.catalog is ref:
-            self.catalog = None
-            self.groups = {}
-
-
-_PLANS = _PlanCache()
+def has_rules(catalog: Catalog, service: Service) -> bool:
+    """Whether ``rule_groups`` is non-empty, without building it: every SLO gives base recordings,
+    and a service without SLOs has only its target alerts."""
+    return bool(service.slos) or bool(target_alerts(catalog, service))
 
 
 def planned_groups(catalog: Catalog, service: Service) -> list[PlannedGroup]:
-    """The service's groups (see _planned_groups), built once per catalog and service."""
-    return list(_PLANS.get(catalog, service))
-
-
-def _planned_groups(catalog: Catalog, service: Service) -> list[PlannedGroup]:
     """The service's groups: every evaluation_interval rule in one group, tickets every 5 m, the
     budget every 30 m.
 

@@ -39,13 +39,20 @@ def generate(catalog: Catalog) -> dict[str, Artifact]:
 
     The ConfigMaps carry the same texts: each dashboard is built and serialised once for both.
     """
-    texts = dashboard_texts(catalog)
-    out: dict[str, Artifact] = {path: Text(text, comment=None) for path, text in texts.items()}
-    out[C.GRAFANA_DATASOURCES_FILE] = Yaml(provisioning.datasources(catalog))
-    out[C.GRAFANA_DASHBOARD_PROVIDER_FILE] = Yaml(provisioning.dashboard_provider())
-    if catalog.wants("kubernetes"):
-        out.update(configmaps.configmaps(texts))
-    return dict(sorted(out.items()))
+    return dict(sorted(files(catalog), key=lambda item: item[0]))
+
+
+def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
+    """What :func:`generate` returns, one dashboard (and its ConfigMap) at a time (the pipeline streams it)."""
+    configmap = catalog.wants("kubernetes")
+    for path, board in _dashboards(catalog):
+        text = to_json(board).decode("utf-8")
+        del board  # serialised as soon as it is built: the text is a fraction of the dict's memory
+        yield path, Text(text, comment=None)
+        if configmap:
+            yield from configmaps.configmaps({path: text}).items()
+    yield C.GRAFANA_DATASOURCES_FILE, Yaml(provisioning.datasources(catalog))
+    yield C.GRAFANA_DASHBOARD_PROVIDER_FILE, Yaml(provisioning.dashboard_provider())
 
 
 def dashboard_texts(catalog: Catalog) -> dict[str, str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -259,22 +260,29 @@ def service_monitor(catalog: Catalog, service: Service, environment: Environment
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    out: dict[str, Artifact] = {}
+    return dict(files(catalog))
+
+
+def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
+    """What :func:`generate` returns, one file at a time (the pipeline streams it)."""
     if not catalog.services:
-        return out
+        return
     deployed = [service for service in catalog.services if service.workload is not None]
     if deployed:
-        out[C.K8S_PRIORITY_CLASS_PATH] = Yaml(priority_class())
+        yield C.K8S_PRIORITY_CLASS_PATH, Yaml(priority_class())
     for environment in catalog.environments:
-        out[C.k8s_namespace_path(environment.name)] = Yaml(namespace(environment))
+        yield C.k8s_namespace_path(environment.name), Yaml(namespace(environment))
         for service in deployed:
-            out[C.k8s_service_manifest_path(environment.name, service.name)] = Text(
-                service_manifests(service, environment)
+            yield (
+                C.k8s_service_manifest_path(environment.name, service.name),
+                Text(service_manifests(service, environment)),
             )
     for service in catalog.services:
         if not service.source.has_up:
             continue  # measured at its edge proxy or mesh: nothing of the service itself to scrape
-        out[C.k8s_servicemonitor_path(service.name)] = YamlDocuments(
-            [service_monitor(catalog, service, environment) for environment in catalog.environments]
+        yield (
+            C.k8s_servicemonitor_path(service.name),
+            YamlDocuments(
+                [service_monitor(catalog, service, environment) for environment in catalog.environments]
+            ),
         )
-    return out

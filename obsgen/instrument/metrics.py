@@ -77,15 +77,26 @@ class _Series(Collector):
     ``_created`` included unless prometheus-client's created series are disabled.
     """
 
-    def __init__(self, name: str, documentation: str, kind: str, labelnames: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        kind: str,
+        labelnames: tuple[str, ...],
+        buckets: tuple[float, ...] = (),
+    ) -> None:
         self.name = name.removesuffix("_total") if kind == "counter" else name
         self.documentation = documentation
         self.kind = kind
         self.labelnames = labelnames
         #: label values → (created time, cells): ``[count]`` (counter) or ``[sum, count per bucket...]``.
         self.children: dict[tuple[str, ...], tuple[float, list[float]]] = {}
-        self.bounds: tuple[float, ...] = ()
-        self.bucket_labels: tuple[str, ...] = ()
+        #: A histogram's upper bounds with +Inf last, as prometheus-client's Histogram adds it.
+        self.bounds: tuple[float, ...] = (
+            buckets if not buckets or buckets[-1] == math.inf else (*buckets, math.inf)
+        )
+        # floatToGoString is untyped in prometheus-client.
+        self.bucket_labels: tuple[str, ...] = tuple(floatToGoString(b) for b in self.bounds)  # type: ignore[no-untyped-call]
 
     def child(self, labelvalues: tuple[str, ...]) -> list[float]:
         """The cells of one labelled series (created on first use, as ``labels()`` does)."""
@@ -163,12 +174,9 @@ class HttpMetrics:
             "Time from receiving an HTTP request to sending the last byte of its response.",
             "histogram",
             tuple(c.DURATION_LABELS),
+            self.buckets,
         )
-        #: Upper bounds with +Inf last, as prometheus-client's Histogram adds it.
-        bounds = self.buckets if self.buckets[-1] == math.inf else (*self.buckets, math.inf)
-        self.duration.bounds = bounds
-        self.duration.bucket_labels = tuple(floatToGoString(b) for b in bounds)  # type: ignore[no-untyped-call]
-        self._bounds = bounds
+        self._bounds = self.duration.bounds  # read on every request: one attribute lookup
         self.registry.register(self.duration)
         self.in_flight = Gauge(
             c.REQUESTS_IN_FLIGHT,

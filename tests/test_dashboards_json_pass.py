@@ -17,8 +17,10 @@ import pytest
 
 from obsgen.catalog import load_catalog
 from obsgen.generate.dashboards import panels as P
+from obsgen.generate import generate
 from obsgen.generate.dashboards import service
 from obsgen.model import Catalog
+from obsgen.render import to_json
 from tests.conftest import TEST_CATALOGS, catalog_from
 
 TWINS = """
@@ -80,7 +82,6 @@ class Colour(enum.StrEnum):
     [
         {"options": {"a": None, "value": None, "from": None, "nested": [None, {"to": None, "x": None}]}},
         {"options": {"tuple": (1, 2.5, (True, None)), "neg_zero": -0.0, "big": 10**30}},
-        {"options": {"nan": float("nan"), "inf": float("inf")}},
         {"options": {3: "int key", None: "none key", False: "bool key", 2.5: "float key"}},
         {"options": {"1": "a", 1: "b"}},  # keys that collide in JSON: the last one wins
         {"options": {"colour": Colour.RED, "sub": {Colour.RED: 1}}},
@@ -93,6 +94,57 @@ def test_unusual_values_convert_as_the_round_trip_did(extra: dict[str, Any]) -> 
     got, want = P._to_json(panel), round_trip(panel)
     # NaN != NaN: compare the JSON texts.
     assert json.dumps(got) == json.dumps(want)
+
+
+NON_FINITE = [
+    pytest.param({"options": {"nan": float("nan")}}, "nan", id="dict-value"),
+    pytest.param({"options": {"steps": [1.0, float("inf")]}}, "inf", id="list-item"),
+    pytest.param({"options": {"deep": [{"x": (0.5, float("-inf"))}]}}, "-inf", id="nested-tuple"),
+    pytest.param({"options": {3: float("nan")}}, "nan", id="round-trip"),  # an int key: the round trip
+    pytest.param({"options": {"pos": G.GridPos(h=1, w=2, x=float("inf"), y=4)}}, "inf", id="object"),
+]
+
+
+def _nan_panel(extra: dict[str, Any]) -> G.Panel:
+    panel = P.timeseries("t", [P.Query("up")], unit="short", description="d.")
+    return attr.evolve(panel, extraJson=extra)
+
+
+@pytest.mark.parametrize(("extra", "shown"), NON_FINITE)
+def test_the_pass_refuses_nan_and_infinity_with_the_json_writers_error(
+    extra: dict[str, Any], shown: str
+) -> None:
+    with pytest.raises(ValueError, match=f"^cannot write {shown} in JSON$"):
+        P._to_json(_nan_panel(extra))
+
+
+@pytest.mark.parametrize(("extra", "shown"), NON_FINITE)
+def test_a_dashboard_with_nan_or_infinity_fails_generation_with_the_json_writers_error(
+    extra: dict[str, Any], shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dashboards are written without render's own walk (the pass checks): the whole pipeline still refuses.
+
+    orjson writes NaN and infinity as null: were the pass not to check, this would write a file.
+    """
+    catalog = catalog_from(TWINS)
+    real = service.dashboard
+
+    def with_bad_panel(catalog: Catalog, svc: Any) -> Any:
+        board = real(catalog, svc)
+        return P.dashboard_json(
+            title=board["title"],
+            uid=board["uid"],
+            description=board["description"],
+            tags=board["tags"],
+            panels=[_nan_panel(extra)],
+            variables=[],
+        )
+
+    monkeypatch.setattr(service, "dashboard", with_bad_panel)
+    with pytest.raises(ValueError, match=f"^cannot write {shown} in JSON$"):
+        generate(catalog)
+    with pytest.raises(ValueError, match=f"^cannot write {shown} in JSON$"):
+        to_json({"x": float(shown)})  # the message of every other JSON file
 
 
 def test_an_object_without_to_json_data_is_refused_as_before() -> None:

@@ -14,7 +14,7 @@ from obsgen import conventions as C
 from obsgen.generate.artifacts import Artifact, Text, Yaml
 from obsgen.generate.dashboards import configmaps, overview, provisioning, service, use
 from obsgen.model import Catalog
-from obsgen.render import to_json
+from obsgen.render import FiniteJson, finite_to_json
 
 __all__ = ["dashboard_texts", "dashboards", "generate"]
 
@@ -24,8 +24,11 @@ def dashboards(catalog: Catalog) -> dict[str, dict[str, Any]]:
     return dict(_dashboards(catalog))
 
 
-def _dashboards(catalog: Catalog) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The dashboards one at a time (so a caller can serialise each and let it go)."""
+def _dashboards(catalog: Catalog) -> Iterator[tuple[str, FiniteJson]]:
+    """The dashboards one at a time (so a caller can serialise each and let it go).
+
+    Each is checked finite as it is built (:func:`panels.dashboard_json`): written without a second walk.
+    """
     for svc in catalog.services:
         yield C.service_dashboard_path(svc.name), service.dashboard(catalog, svc)
     for resource in catalog.resources:
@@ -46,7 +49,7 @@ def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
     """What :func:`generate` returns, one dashboard (and its ConfigMap) at a time (the pipeline streams it)."""
     configmap = catalog.wants("kubernetes")
     for path, board in _dashboards(catalog):
-        text = to_json(board).decode("utf-8")
+        text = finite_to_json(board).decode("utf-8")
         del board  # serialised as soon as it is built: the text is a fraction of the dict's memory
         yield path, Text(text, comment=None)
         if configmap:
@@ -61,4 +64,4 @@ def dashboard_texts(catalog: Catalog) -> dict[str, str]:
     Each dashboard is serialised as soon as it is built: the texts are a fraction of the dicts'
     memory (at 1,000 services the dicts of every dashboard at once cost some 200 MiB).
     """
-    return {path: to_json(board).decode("utf-8") for path, board in _dashboards(catalog)}
+    return {path: finite_to_json(board).decode("utf-8") for path, board in _dashboards(catalog)}

@@ -16,6 +16,7 @@ from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
 from obsgen.model import Catalog, Service
+from obsgen.render import FiniteJson
 
 BUDGET = "Budget left"
 STATUS = "SLO status"
@@ -89,7 +90,7 @@ def _service_link(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def dashboard(catalog: Catalog) -> dict[str, Any]:
+def dashboard(catalog: Catalog) -> FiniteJson:
     """The overview of every service in ``catalog``."""
     if not catalog.services:
         raise ValueError("the overview needs at least one service")

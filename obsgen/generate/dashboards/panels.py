@@ -26,12 +26,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from math import isfinite
 from typing import Any
 
 import attr
 import grafanalib.core as G
 
 from obsgen import conventions as C
+from obsgen.render import FiniteJson, check_finite, not_finite
 
 #: Grafana's dashboard schema version, the last of its v1 dashboard API (Grafana 12): its
 #: migrations (grafana/grafana apps/dashboard/pkg/migration/schemaversion) end at V42, and
@@ -645,8 +647,12 @@ def dashboard_json(
     links: Sequence[G.DashboardLink] = (),
     annotations: Sequence[dict[str, Any]] = (),
     time_from: str = "now-6h",
-) -> dict[str, Any]:
-    """The dashboard as the JSON a current Grafana stores (see the module docstring)."""
+) -> FiniteJson:
+    """The dashboard as the JSON a current Grafana stores (see the module docstring).
+
+    Every value comes from :func:`_to_json`, which refuses NaN and infinity as it converts: the
+    result is :data:`~obsgen.render.FiniteJson`, written without a second walk.
+    """
     board = G.Dashboard(
         title=title,
         uid=uid,
@@ -670,7 +676,7 @@ def dashboard_json(
     out["links"] = _links(links, where)
     out["panels"] = _panels(uid, panels)
     out["templating"] = {"list": [_variable(v, where) for v in variables]}
-    return out
+    return FiniteJson(out)
 
 
 def _builtin_annotation() -> dict[str, Any]:
@@ -808,12 +814,15 @@ def _to_json(obj: Any, keep: frozenset[str] = frozenset()) -> Any:
     The same data as ``json.loads(json.dumps(obj, default=_encode))`` with ``None`` dropped, built
     in one pass; anything the pass does not handle exactly (a non-string key, a subclass of a JSON
     type) takes that round trip instead.  ``keep``: top-level keys whose values the caller
-    replaces (they are left unconverted).
+    replaces (they are left unconverted).  A NaN or infinite float is refused (``ValueError``, the
+    message of :func:`obsgen.render.to_json`), which is why a dashboard needs no second check.
     """
     try:
         return _plain(obj, keep)
     except _RoundTrip:
-        return _drop_none(json.loads(json.dumps(obj, default=_encode)))
+        data = _drop_none(json.loads(json.dumps(obj, default=_encode)))
+        check_finite(data)
+        return data
 
 
 class _RoundTrip(Exception):
@@ -825,22 +834,33 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(obj: Any, keep: frozenset[str] = frozenset()) -> Any:
-    """``obj`` as plain JSON data; the values of the top-level keys in ``keep`` are left as they are."""
+    """``obj`` as plain JSON data; the values of the top-level keys in ``keep`` are left as they are.
+
+    Refuses a NaN or infinite float (orjson would write it as null), so the result needs no
+    second walk before it is written.
+    """
     kind = type(obj)
     if kind in _SCALARS:
+        if kind is float and not isfinite(obj):
+            raise not_finite(obj)
         return obj
     if kind is dict:
         out: dict[str, Any] = {}
         for key, value in obj.items():
             if type(key) is not str:
                 raise _RoundTrip
-            if type(value) not in _SCALARS and key not in keep:
-                value = _plain(value)
+            kind = type(value)
+            if kind not in _SCALARS:
+                if key not in keep:
+                    value = _plain(value)
+            elif kind is float and not isfinite(value):
+                raise not_finite(value)
             if value is not None or key in _NULL_MEANS_SOMETHING:
                 out[key] = value
         return out
     if kind is list or kind is tuple:
-        return [v if type(v) in _SCALARS else _plain(v) for v in obj]
+        # A float goes through _plain too, which refuses it if it is not finite.
+        return [v if (t := type(v)) in _SCALARS and t is not float else _plain(v) for v in obj]
     if isinstance(obj, str | int | float | list | tuple | dict):
         raise _RoundTrip
     return _plain(_encode(obj), keep)

@@ -11,6 +11,7 @@ from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
 from obsgen.model import SLO, Catalog, Service
 from obsgen.policy import alerting as policy
+from obsgen.render import FiniteJson
 from obsgen.sli.model import Availability, Latency
 
 RATE_UNIT = "reqps"
@@ -28,7 +29,7 @@ def percent_decimals(slo: SLO) -> int:
     return (len(text.split(".")[1]) if "." in text else 0) + 1
 
 
-def dashboard(catalog: Catalog, service: Service) -> dict[str, Any]:
+def dashboard(catalog: Catalog, service: Service) -> FiniteJson:
     """The RED and SLO dashboard of ``service``."""
     src = service.source
     error_lines = _lines(s.error_budget for s in service.slos if isinstance(s.sli, Availability))

@@ -19,6 +19,7 @@ from obsgen.generate.dashboards import links as L
 from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import queries as q
 from obsgen.model import Resource
+from obsgen.render import FiniteJson
 from obsgen.sli import exporters as X
 
 PERCENT = "percentunit"
@@ -32,7 +33,7 @@ def tags(resource: Resource) -> list[str]:
     return [C.DASHBOARD_TAG, C.TAG_USE, resource.kind]
 
 
-def dashboard(resource: Resource) -> dict[str, Any]:
+def dashboard(resource: Resource) -> FiniteJson:
     """The USE dashboard of ``resource``."""
     rows = _node_rows(resource) if resource.kind == "node" else _container_rows(resource)
     source = "node_exporter" if resource.kind == "node" else "cAdvisor"

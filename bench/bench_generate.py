@@ -6,7 +6,8 @@ For each size, in fresh subprocesses (so peak memory is that size's own):
   (``load_catalog`` + the generators + ``serialise``), split into its phases;
 * **floor**: the same final objects serialised with the fastest serialisers available: libyaml's C
   emitter (``yaml.CSafeDumper``) for YAML, ``orjson`` (2-space indent, sorted keys) for JSON, text
-  encoded.  Dashboards are serialised from their dicts (obsgen serialises them inside the generator).
+  encoded.  Dashboards, rule files and PrometheusRules are serialised from their objects (obsgen
+  serialises them inside the generator and hands over text: see ``text_sources``).
 * **cli**: ``obsgen generate CATALOG --out TMP`` as its own process (reads the file, writes through
   the writer into an empty directory): its CPU time and peak RSS from ``os.wait4``.
 
@@ -34,8 +35,11 @@ from typing import Any
 import orjson
 import yaml
 
+from obsgen import conventions as C
 from obsgen.catalog import load_catalog
 from obsgen.generate import Generator, generate, generators
+from obsgen.generate.alerting.kubernetes import prometheus_rule
+from obsgen.generate.alerting.rules import rule_groups
 from obsgen.generate.artifacts import Artifact, Json, Yaml, YamlDocuments, serialise
 from obsgen.generate.dashboards import dashboards
 from obsgen.model import Catalog
@@ -113,13 +117,33 @@ _FLOOR_YAML: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
-def floor_serialise(arts: dict[str, Artifact], boards: dict[str, Any]) -> int:
+def text_sources(catalog: Catalog) -> dict[str, Artifact]:
+    """The data behind the files obsgen serialises inside a generator (its artifact is their text), by path.
+
+    The dashboards (JSON, serialised as they are built), the rule files and the PrometheusRules
+    (the rule file's text is the resource's ``spec``): the floor serialises these objects, so the
+    comparison stays between the same final objects.
+    """
+    sources: dict[str, Artifact] = {path: Json(board) for path, board in dashboards(catalog).items()}
+    for service in catalog.services:
+        groups = rule_groups(catalog, service)
+        if groups:
+            sources[C.alert_rules_path(service.name)] = Yaml({"groups": groups})
+            if catalog.wants("kubernetes"):
+                resource = prometheus_rule(service, groups)
+                sources[C.k8s_prometheusrule_path(service.name)] = YamlDocuments([resource])
+    return sources
+
+
+def floor_serialise(arts: dict[str, Artifact], sources: dict[str, Artifact]) -> int:
     """Serialise the artifacts' objects with libyaml's C dumper and orjson; returns the bytes produced.
 
-    ``boards`` holds the dashboards' dicts by path (obsgen's artifact for those is their text).
+    ``sources`` holds, by path, the objects of the artifacts obsgen hands over as text
+    (:func:`text_sources`).
     """
     total = 0
-    for path, artifact in arts.items():
+    for path, given in arts.items():
+        artifact = sources.get(path, given)
         if isinstance(artifact, Json):
             total += len(orjson.dumps(artifact.data, option=_ORJSON_OPTIONS))
         elif isinstance(artifact, Yaml):
@@ -138,8 +162,6 @@ def floor_serialise(arts: dict[str, Artifact], boards: dict[str, Any]) -> int:
                     encoding="utf-8",
                 )
             )
-        elif path in boards:
-            total += len(orjson.dumps(boards[path], option=_ORJSON_OPTIONS))
         else:
             total += len(artifact.text.encode("utf-8"))
     return total
@@ -174,12 +196,12 @@ def measure(services: int, rounds: int) -> dict[str, Any]:
         t["generators"].append(c2 - c1)
         t["serialise"].append(c3 - c2)
         t["pipeline"].append(c3 - c0)
-        # The floor: the same objects (dashboards as dicts), the fastest serialisers.
-        boards = dashboards(catalog)
+        # The floor: the same objects (dashboards, rule files, PrometheusRules as data), the fastest serialisers.
+        sources = text_sources(catalog)
         f0 = _cpu()
-        floor_bytes = floor_serialise(arts, boards)
+        floor_bytes = floor_serialise(arts, sources)
         t["floor"].append(_cpu() - f0)
-        del arts, boards, catalog
+        del arts, sources, catalog
     return {
         "services": services,
         "catalog_bytes": len(data),
@@ -333,7 +355,7 @@ def markdown(result: dict[str, Any]) -> str:
         "Synthesised catalogs (`bench.bench_generate.synth_catalog`: two SLOs per service, one team per ten "
         "services, two environments). **CPU time** (`time.process_time`; `os.wait4` for the `obsgen generate` "
         "process), never wall time. The *C floor* serialises the same final objects with libyaml's C emitter "
-        "(`yaml.CSafeDumper`) and `orjson` (dashboards from their dicts); the *pipeline* is catalog bytes -> "
+        "(`yaml.CSafeDumper`) and `orjson` (dashboards, rule files and PrometheusRules from their objects); the *pipeline* is catalog bytes -> "
         "`{path: bytes}` in memory (load + generators + serialisation). Pipeline and floor alternate in one "
         "process, round by round; the ratio is per round, min / **median** / max. `obsgen generate` runs as its "
         "own process (interpreter start-up, reading the catalog, the writer into an empty directory): its CPU "

@@ -328,6 +328,32 @@ def to_yaml(data: Any, *, with_header: bool = True) -> bytes:
     return ((header() if with_header else "") + _dump(yaml.dump, data)).encode("utf-8")
 
 
+def yaml_text(data: Any) -> str:
+    """``data`` as obsgen's YAML text, without the header (what :func:`to_yaml` encodes)."""
+    return _dump(yaml.dump, data)
+
+
+def nested_yaml(text: str) -> str | None:
+    """``text``, a block mapping as :func:`yaml_text` writes it, as the value of a block mapping key.
+
+    PyYAML's emitter (whose bytes the libyaml path reproduces) writes a block collection one level
+    down as the same lines two columns right: block and quoted continuation lines follow the
+    enclosing indent and empty lines stay empty; nothing folds short of the width.  So the text
+    need not be serialised again.  None where that is not vouched for: a stream left open with
+    "..." (a "|+" block last), a line break other than "\n", text that could reach the width, an
+    empty mapping (written "{}" on the key's line).
+    """
+    if (
+        not text.endswith("\n")
+        or text[:1] in ("{", "[")
+        or text.endswith("\n...\n")
+        or len(text) >= _WIDTH // 2
+        or (not text.isascii() and _OTHER_BREAKS.search(text))
+    ):
+        return None
+    return _NONEMPTY_LINE.sub("  ", text)
+
+
 def to_yaml_documents(documents: list[Any]) -> bytes:
     """A multi-document YAML stream (Kubernetes manifests)."""
     return (header() + _dump(yaml.dump_all, documents, explicit_start=True)).encode("utf-8")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from obsgen.catalog import load_catalog, load_catalog_file
-from obsgen.generate.alerting import kubernetes, rule_tests, rules
+from obsgen.generate.alerting import rule_tests, rules
 from obsgen.generate.artifacts import serialise
 from obsgen.model import Catalog
 from tests.conftest import REPO, TEST_CATALOGS
@@ -57,7 +57,7 @@ def _clear() -> None:
 
 def _bytes(catalog: Catalog) -> dict[str, bytes]:
     out: dict[str, Any] = {}
-    for gen in (rules.generate, rule_tests.generate, kubernetes.generate):
+    for gen in (rules.generate, rule_tests.generate):  # rules: alerts/ and k8s/prometheusrules/
         out.update(gen(catalog))
     return {path: serialise(artifact) for path, artifact in out.items()}
 

@@ -180,8 +180,9 @@ def test_prometheusrules_validate_against_the_crd_schema(
 
 
 def test_a_typo_in_a_rule_fails_the_strict_schema(prometheusrule_schema: dict[str, Any]) -> None:
-    resource = kubernetes.prometheus_rule(ROUTING, ROUTING.services[0])
-    assert resource is not None
+    resource = kubernetes.prometheus_rule(
+        ROUTING.services[0], rules.rule_groups(ROUTING, ROUTING.services[0])
+    )
     # The typo is the point: what mypy refuses in obsgen's code, the schema must refuse in a file.
     resource["spec"]["groups"][0]["rules"][0]["recrod"] = "typo"  # type: ignore[typeddict-unknown-key]
     with pytest.raises(jsonschema.ValidationError):

@@ -16,8 +16,8 @@ import grafanalib.core as G
 import pytest
 
 from obsgen.catalog import load_catalog
-from obsgen.generate.dashboards import panels as P
 from obsgen.generate import generate
+from obsgen.generate.dashboards import panels as P
 from obsgen.generate.dashboards import service
 from obsgen.model import Catalog
 from obsgen.render import to_json

@@ -112,6 +112,54 @@ def test_document_streams_match(documents: list[Any]) -> None:
     assert fast == (render.header() + reference).encode("utf-8")
 
 
+_HEAD = {"apiVersion": "v1", "kind": "Thing", "metadata": {"name": "n", "labels": {"a": "b"}}}
+
+
+def _nested_matches(data: dict[Any, Any]) -> bool:
+    """Whether ``data``'s text shifted under ``spec:`` is the resource's bytes (False: not vouched for)."""
+    nested = render.nested_yaml(render.yaml_text(data))
+    whole = render.to_yaml_documents([{**_HEAD, "spec": data}]).decode("utf-8")
+    if nested is None:
+        return False
+    assert render.to_yaml_documents([_HEAD]).decode("utf-8") + "spec:\n" + nested == whole
+    return True
+
+
+@seed(19)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_KEYS, _DATA, min_size=1, max_size=4))
+def test_a_mapping_one_level_down_is_its_text_shifted(data: dict[Any, Any]) -> None:
+    """What the PrometheusRules rely on: the rule file's text under ``spec:`` is the resource's YAML."""
+    _nested_matches(data)
+    _nested_matches({"groups": [data, {"rules": [data]}]})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"k": "a\n\n"},  # "|+": PyYAML ends the stream with "..."
+        {"k": "a\u2028b\nc"},  # a line break other than "\n"
+        {"k": "a " * 300_000},  # could reach the width once shifted
+        {},  # "{}", on the key's line
+    ],
+    ids=["keep-block-last", "other-break", "width", "empty"],
+)
+def test_nesting_is_refused_where_the_shift_is_not_vouched_for(data: dict[str, Any]) -> None:
+    assert render.nested_yaml(render.yaml_text(data)) is None
+
+
+def test_nesting_is_vouched_for_in_the_usual_shapes() -> None:
+    rule = {
+        "alert": "A",
+        "expr": "sum(rate(x[5m]))\n/ 2\n",
+        "labels": {"a": "é"},
+        "annotations": {"d": "x\n\ny"},
+    }
+    assert _nested_matches({"groups": [{"name": "g", "rules": [rule, {"record": "r", "expr": "x"}]}]})
+    assert _nested_matches({"k": "a\n\n", "z": 1})  # "|+" not last: no "..."
+    assert _nested_matches({"k": "trailing  \nspace", "l": ["  lead", "x\n  y"]})
+
+
 def test_most_strings_take_the_libyaml_path() -> None:
     """The fallback is for odd strings only: plain, quoted and multi-line PromQL stay on libyaml."""
     data = {"groups": [{"rules": [{"expr": "sum(rate(x[5m]))\n/ 2\n", "labels": {"a": "1", "b": "x: y"}}]}]}

@@ -24,11 +24,10 @@ Files = Callable[[Catalog], Iterable[tuple[str, Artifact]]]
 
 #: Generator modules, each owning a family of files, and the outputs that must all be selected.
 GENERATORS: tuple[tuple[str, frozenset[Output]], ...] = (
+    # With the kubernetes output also the rules as PrometheusRules for the Prometheus Operator.
     ("obsgen.generate.alerting.rules", frozenset({"rules"})),
     ("obsgen.generate.alerting.rule_tests", frozenset({"rule_tests"})),
     ("obsgen.generate.alerting.alertmanager", frozenset({"alertmanager"})),
-    # PrometheusRule resources: the rules, for the Prometheus Operator.
-    ("obsgen.generate.alerting.kubernetes", frozenset({"rules", "kubernetes"})),
     ("obsgen.generate.prometheus_config", frozenset({"prometheus"})),
     ("obsgen.generate.kubernetes", frozenset({"kubernetes"})),
     ("obsgen.generate.logging.fluentd", frozenset({"logging"})),

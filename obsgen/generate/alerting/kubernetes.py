@@ -3,26 +3,25 @@
 One resource per service, without a namespace: apply it where your Prometheus Operator looks for
 rules (``ruleNamespaceSelector``).  One copy only: the recordings carry no namespace label, so
 copies in several namespaces evaluated by one Prometheus would collide.
+
+The rules generator (:mod:`obsgen.generate.alerting.rules`) writes these with the kubernetes output,
+from the rule file's text: the resource's ``spec`` is the rule file, one level down.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from obsgen import conventions as C
-from obsgen.generate.alerting.rules import rule_groups
-from obsgen.generate.artifacts import Artifact, YamlDocuments
-from obsgen.generate.kubernetes.objects import PrometheusRule
-from obsgen.model import Catalog, Service
+from obsgen import render
+from obsgen.generate.alerting.documents import RuleGroup
+from obsgen.generate.artifacts import Artifact, Text, YamlDocuments
+from obsgen.generate.kubernetes.objects import KubernetesObject, PrometheusRule
+from obsgen.model import Service
 
 API_VERSION = "monitoring.coreos.com/v1"
 KIND = "PrometheusRule"
 
 
-def prometheus_rule(catalog: Catalog, service: Service) -> PrometheusRule | None:
-    groups = rule_groups(catalog, service)
-    if not groups:
-        return None
+def _head(service: Service) -> KubernetesObject:
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
@@ -34,17 +33,22 @@ def prometheus_rule(catalog: Catalog, service: Service) -> PrometheusRule | None
                 C.K8S_MANAGED_BY_LABEL: C.K8S_MANAGED_BY,
             },
         },
-        "spec": {"groups": groups},
     }
 
 
-def generate(catalog: Catalog) -> dict[str, Artifact]:
-    return dict(files(catalog))
+def prometheus_rule(service: Service, groups: list[RuleGroup]) -> PrometheusRule:
+    """The resource carrying ``groups`` (a service's rule groups, :func:`rules.rule_groups`)."""
+    return {**_head(service), "spec": {"groups": groups}}
 
 
-def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
-    """What :func:`generate` returns, one service at a time (the pipeline streams it)."""
-    for service in catalog.services:
-        resource = prometheus_rule(catalog, service)
-        if resource is not None:
-            yield C.k8s_prometheusrule_path(service.name), YamlDocuments([resource])
+def prometheus_rule_file(service: Service, groups: list[RuleGroup], rule_file: str) -> Artifact:
+    """The resource's file, built around ``rule_file``: the rule file's YAML (``{"groups": groups}``,
+    :func:`render.yaml_text`) is the resource's ``spec``, so the groups are serialised once for both
+    files.  The same bytes as serialising :func:`prometheus_rule` (tests/test_alerts_prometheusrule_text.py);
+    where :func:`render.nested_yaml` cannot vouch for the shifted text, the resource is serialised whole.
+    """
+    spec = render.nested_yaml(rule_file)
+    head = render.to_yaml_documents([_head(service)]).decode("utf-8")
+    if spec is None or head.endswith("\n...\n"):
+        return YamlDocuments([prometheus_rule(service, groups)])
+    return Text(head + "spec:\n" + spec, comment=None)

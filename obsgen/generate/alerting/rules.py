@@ -25,6 +25,8 @@ from datetime import timedelta
 
 from obsgen import conventions as C
 from obsgen import promql as Q
+from obsgen import render
+from obsgen.generate.alerting import kubernetes
 from obsgen.generate.alerting.documents import AlertingRule, Rule, RuleFile, RuleGroup
 from obsgen.generate.alerting.plan import (
     Pair,
@@ -38,23 +40,35 @@ from obsgen.generate.alerting.plan import (
     slow_interval,
     window_name,
 )
-from obsgen.generate.artifacts import Artifact, Yaml
+from obsgen.generate.artifacts import Artifact, Text
 from obsgen.model import Catalog, Service
 from obsgen.policy import alerting as policy
 
 
 def generate(catalog: Catalog) -> dict[str, Artifact]:
-    """``alerts/<service>.yaml`` for every service that has something to alert on."""
+    """``alerts/<service>.yaml`` for every service that has something to alert on and, with the
+    kubernetes output, the same groups as ``k8s/prometheusrules/<service>.yaml``."""
     return dict(files(catalog))
 
 
 def files(catalog: Catalog) -> Iterator[tuple[str, Artifact]]:
-    """What :func:`generate` returns, one service at a time (the pipeline streams it)."""
+    """What :func:`generate` returns, one service at a time (the pipeline streams it).
+
+    Each service's groups are built and serialised once: the PrometheusRule carries the rule
+    file's text as its ``spec``.
+    """
+    prometheus_rules = catalog.wants("kubernetes")
     for service in catalog.services:
         groups = rule_groups(catalog, service)
         if groups:
             rule_file: RuleFile = {"groups": groups}
-            yield C.alert_rules_path(service.name), Yaml(rule_file)
+            text = render.yaml_text(rule_file)
+            yield C.alert_rules_path(service.name), Text(text)
+            if prometheus_rules:
+                yield (
+                    C.k8s_prometheusrule_path(service.name),
+                    kubernetes.prometheus_rule_file(service, groups, text),
+                )
 
 
 @dataclass(frozen=True)

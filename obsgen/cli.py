@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from obsgen import __version__
+from obsgen import __version__, gcpolicy
 from obsgen import conventions as C
 from obsgen.catalog import json_schema, load_catalog_file
 from obsgen.errors import EXIT_BUG, EXIT_DRIFT, EXIT_OK, EXIT_USAGE, CatalogError, ObsgenError
@@ -159,6 +159,11 @@ def run(argv: Sequence[str]) -> int:
         else:
             sys.stdout.write(explain(catalog))
         return EXIT_OK
+    with gcpolicy.generating():  # the catalog frozen, young collections rarer (see obsgen.gcpolicy)
+        return _check_or_generate(args, catalog)
+
+
+def _check_or_generate(args: argparse.Namespace, catalog: Catalog) -> int:
     # Streamed: each file is generated, compared (and for generate staged) and let go.
     plan = _Counted(stream(catalog))
     out = Path(args.out)

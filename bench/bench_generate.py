@@ -6,8 +6,8 @@ For each size, in fresh subprocesses (so peak memory is that size's own):
   (``load_catalog`` + the generators + ``serialise``), split into its phases;
 * **floor**: the same final objects serialised with the fastest serialisers available: libyaml's C
   emitter (``yaml.CSafeDumper``) for YAML, ``orjson`` (2-space indent, sorted keys) for JSON, text
-  encoded.  Dashboards, rule files and PrometheusRules are serialised from their objects (obsgen
-  serialises them inside the generator and hands over text: see ``text_sources``).
+  encoded.  Dashboards, their ConfigMaps, rule files and PrometheusRules are serialised from their
+  objects (obsgen serialises them inside the generator and hands over text: see ``text_sources``).
 * **cli**: ``obsgen generate CATALOG --out TMP`` as its own process (reads the file, writes through
   the writer into an empty directory): its CPU time and peak RSS from ``os.wait4``.
 
@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
@@ -43,8 +43,8 @@ from obsgen.catalog import load_catalog
 from obsgen.generate import Generator, generate, generators
 from obsgen.generate.alerting.kubernetes import prometheus_rule
 from obsgen.generate.alerting.rules import rule_groups
-from obsgen.generate.artifacts import Artifact, Json, Yaml, YamlDocuments, serialise
-from obsgen.generate.dashboards import dashboards
+from obsgen.generate.artifacts import Artifact, Json, Text, Yaml, YamlDocuments, serialise
+from obsgen.generate.dashboards import dashboards, provisioning
 from obsgen.model import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,14 +120,22 @@ _FLOOR_YAML: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
-def text_sources(catalog: Catalog) -> dict[str, Artifact]:
+def text_sources(catalog: Catalog, arts: dict[str, Artifact]) -> dict[str, Artifact]:
     """The data behind the files obsgen serialises inside a generator (its artifact is their text), by path.
 
-    The dashboards (JSON, serialised as they are built), the rule files and the PrometheusRules
-    (the rule file's text is the resource's ``spec``): the floor serialises these objects, so the
-    comparison stays between the same final objects.
+    The dashboards (JSON, serialised as they are built), their ConfigMaps (around that JSON text),
+    the rule files and the PrometheusRules (the rule file's text is the resource's ``spec``): the
+    floor serialises these objects, so the comparison stays between the same final objects.
+    ``arts``: the pipeline's artifacts (the ConfigMaps' data is the dashboards' text in them).
     """
-    sources: dict[str, Artifact] = {path: Json(board) for path, board in dashboards(catalog).items()}
+    sources: dict[str, Artifact] = {}
+    for path, board in dashboards(catalog).items():
+        sources[path] = Json(board)
+        configmap = C.dashboard_configmap_path(PurePosixPath(path).stem)
+        written = arts.get(path)
+        if configmap in arts and isinstance(written, Text):
+            name = PurePosixPath(path).stem
+            sources[configmap] = Yaml(provisioning.configmap(name, written.text))
     for service in catalog.services:
         groups = rule_groups(catalog, service)
         if groups:
@@ -201,7 +209,7 @@ def measure(services: int, rounds: int) -> dict[str, Any]:
         t["serialise"].append(c3 - c2)
         t["pipeline"].append(c3 - c0)
         # The floor: the same objects (dashboards, rule files, PrometheusRules as data), the fastest serialisers.
-        sources = text_sources(catalog)
+        sources = text_sources(catalog, arts)
         with gcpolicy.generating():  # the floor under the same collector settings as the pipeline
             f0 = _cpu()
             floor_bytes = floor_serialise(arts, sources)
@@ -362,7 +370,7 @@ def markdown(result: dict[str, Any]) -> str:
         "Synthesised catalogs (`bench.bench_generate.synth_catalog`: two SLOs per service, one team per ten "
         "services, two environments). **CPU time** (`time.process_time`; `os.wait4` for the `obsgen generate` "
         "process), never wall time. The *C floor* serialises the same final objects with libyaml's C emitter "
-        "(`yaml.CSafeDumper`) and `orjson` (dashboards, rule files and PrometheusRules from their objects); the *pipeline* is catalog bytes -> "
+        "(`yaml.CSafeDumper`) and `orjson` (dashboards, their ConfigMaps, rule files and PrometheusRules from their objects); the *pipeline* is catalog bytes -> "
         "`{path: bytes}` in memory (load + generators + serialisation); both run under the collector settings of "
         "`obsgen generate` (`obsgen.gcpolicy`). Pipeline and floor alternate in one "
         "process, round by round; the ratio is per round, min / **median** / max. `obsgen generate` runs as its "

@@ -354,6 +354,36 @@ def nested_yaml(text: str) -> str | None:
     return _NONEMPTY_LINE.sub("  ", text)
 
 
+#: What keeps a text from being written as a plain literal block ("|", no indentation indicator):
+#: a character PyYAML's emitter calls special (ASCII text only: no control character, no DEL) or
+#: a space before a line break.
+_NOT_LITERAL = re.compile("[^\n\x20-\x7e]| \n")
+
+
+def literal_last(head: str, text: str) -> str | None:
+    """``head``, YAML whose last value is the empty string (``''``), with ``text`` as that value.
+
+    ``text`` is written as PyYAML's emitter writes a multi-line string (a literal block, each line
+    two columns right of its key) without serialising it again: for ASCII text that starts with
+    neither a space nor a line break, ends with exactly one line break, has no empty line and no
+    special character or trailing space, the block is "|" and the lines themselves.  None where
+    that is not vouched for (serialise the whole instead).
+    """
+    if (
+        not head.endswith(": ''\n")
+        or not text.endswith("\n")
+        or text[:1] in ("", " ", "\n")
+        or not text.isascii()
+        or "\n\n" in text
+        or _NOT_LITERAL.search(text)
+    ):
+        return None
+    start = head.rfind("\n", 0, len(head) - 1) + 1
+    key_line = head[start:]
+    pad = " " * (len(key_line) - len(key_line.lstrip(" ")) + 2)
+    return head[: -len("''\n")] + "|\n" + pad + text[:-1].replace("\n", "\n" + pad) + "\n"
+
+
 def to_yaml_documents(documents: list[Any]) -> bytes:
     """A multi-document YAML stream (Kubernetes manifests)."""
     return (header() + _dump(yaml.dump_all, documents, explicit_start=True)).encode("utf-8")

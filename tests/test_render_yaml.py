@@ -9,6 +9,7 @@ raises it for a deeper run), on every test catalog's output, and on a synthesise
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,49 @@ def test_nesting_is_vouched_for_in_the_usual_shapes() -> None:
     assert _nested_matches({"groups": [{"name": "g", "rules": [rule, {"record": "r", "expr": "x"}]}]})
     assert _nested_matches({"k": "a\n\n", "z": 1})  # "|+" not last: no "..."
     assert _nested_matches({"k": "trailing  \nspace", "l": ["  lead", "x\n  y"]})
+
+
+_LINES = st.lists(
+    st.text(alphabet=st.sampled_from([*"ab {}:\"',-#|>.[]0" * 8, "\t", "\x7f", "é"]), max_size=10),
+    min_size=1,
+    max_size=8,
+)
+
+
+@seed(19)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_LINES.map(lambda lines: "\n".join(lines) + "\n"), st.sampled_from(["k", "a.json", "x y"]))
+def test_a_text_written_as_the_last_literal_block_is_what_pyyaml_writes(text: str, key: str) -> None:
+    """What the dashboards' ConfigMaps rely on: their JSON text placed as a literal block by hand."""
+    shapes: list[Callable[[str], dict[str, Any]]] = [
+        lambda value: {key: value},
+        lambda value: {"m": {"n": 1}, "data": {key: value}},
+        lambda value: {"l": [{"a": 1}], "data": {"b": "c", key: value}},
+    ]
+    for shape in shapes:
+        written = render.literal_last(render.to_yaml(shape("")).decode("utf-8"), text)
+        assert written is None or written == render.to_yaml(shape(text)).decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "vouched"),
+    [
+        ('{\n  "a": 1\n}\n', True),
+        ('{\n  "a": 1\n}', False),  # "|-"
+        ('{\n  "a": 1\n}\n\n', False),  # "|+"
+        (" {\n}\n", False),  # an indentation indicator
+        ("{\n\n}\n", False),  # an empty line
+        ('{\n  "a": 1 \n}\n', False),  # a trailing space: not a literal block
+        ('{\n  "a": "\x7f"\n}\n', False),  # special: double-quoted
+        ('{\n  "a": "é"\n}\n', False),  # not ASCII
+    ],
+)
+def test_a_literal_block_is_placed_by_hand_only_where_vouched_for(text: str, vouched: bool) -> None:
+    head = render.to_yaml({"data": {"k.json": ""}}).decode("utf-8")
+    written = render.literal_last(head, text)
+    assert (written is not None) == vouched
+    if written is not None:
+        assert written == render.to_yaml({"data": {"k.json": text}}).decode("utf-8")
 
 
 def test_most_strings_take_the_libyaml_path() -> None:

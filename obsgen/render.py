@@ -354,12 +354,6 @@ def nested_yaml(text: str) -> str | None:
     return _NONEMPTY_LINE.sub("  ", text)
 
 
-#: What keeps a text from being written as a plain literal block ("|", no indentation indicator):
-#: a character PyYAML's emitter calls special (ASCII text only: no control character, no DEL) or
-#: a space before a line break.
-_NOT_LITERAL = re.compile("[^\n\x20-\x7e]| \n")
-
-
 def literal_last(head: str, text: str) -> str | None:
     """``head``, YAML whose last value is the empty string (``''``), with ``text`` as that value.
 
@@ -375,7 +369,9 @@ def literal_last(head: str, text: str) -> str | None:
         or text[:1] in ("", " ", "\n")
         or not text.isascii()
         or "\n\n" in text
-        or _NOT_LITERAL.search(text)
+        or " \n" in text
+        # A character PyYAML's emitter calls special (ASCII: a control character or DEL).
+        or not text.replace("\n", "").isprintable()
     ):
         return None
     start = head.rfind("\n", 0, len(head) - 1) + 1

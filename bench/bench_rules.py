@@ -57,7 +57,7 @@ from obsgen import conventions as C
 from obsgen import durations
 from obsgen.catalog import load_catalog
 from obsgen.generate.alerting import rules as obsgen_rules
-from obsgen.generate.artifacts import Yaml, serialise
+from obsgen.generate.artifacts import serialise
 from obsgen.model import Catalog
 
 SCRAPE_SECONDS = 15
@@ -78,11 +78,9 @@ GOAL_VS_SLOTH = 0.05
 
 def obsgen_rule_files(catalog: Catalog) -> dict[str, bytes]:
     """The generated rule files (path -> bytes)."""
-    out = {}
-    for path, artifact in obsgen_rules.generate(catalog).items():
-        if isinstance(artifact, Yaml) and isinstance(artifact.data, dict) and "groups" in artifact.data:
-            out[path] = serialise(artifact)
-    return out
+    paths = {C.alert_rules_path(service.name) for service in catalog.services}
+    # The rules generator also writes the PrometheusRules (with the kubernetes output): not rule files.
+    return {path: serialise(a) for path, a in obsgen_rules.generate(catalog).items() if path in paths}
 
 
 def _le(seconds: float) -> str:

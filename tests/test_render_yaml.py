@@ -222,7 +222,10 @@ def test_a_scalar_folded_at_the_width_takes_the_pure_python_path() -> None:
 
 def _yaml_artifacts(catalog_bytes: bytes, name: str) -> list[tuple[str, Artifact]]:
     catalog = load_catalog(catalog_bytes, name)
-    found = [(p, a) for _, gen in generators() for p, a in gen(catalog).items()]
+    arts = {p: a for _, gen in generators() for p, a in gen(catalog).items()}
+    # Files handed over as text (rule files, PrometheusRules, ConfigMaps): the objects they are of.
+    sources = bench_generate.text_sources(catalog, arts)
+    found = [(p, sources.get(p, a)) for p, a in arts.items()]
     return [(p, a) for p, a in found if isinstance(a, Yaml | YamlDocuments)]
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from obsgen import conventions as C
+from obsgen.generate.artifacts import serialise
 from obsgen.generate.dashboards import provisioning
 from obsgen.instrument.logs import dumps
 from tests.dashboard_queries import case_artifacts, case_catalog, case_dashboards
@@ -147,7 +149,12 @@ def test_the_dashboard_provider_reads_the_mounted_dashboards_folder() -> None:
 def test_one_sidecar_configmap_per_dashboard_carrying_exactly_its_json(case: str) -> None:
     artifacts = case_artifacts(case)
     boards = case_dashboards(case)
-    configmaps = {p: a.data for p, a in artifacts.items() if p.startswith(f"{C.K8S_DASHBOARDS_DIR}/")}  # type: ignore[union-attr]
+    # The files as written (a ConfigMap is written around its dashboard's text).
+    configmaps = {
+        p: yaml.safe_load(serialise(a))
+        for p, a in artifacts.items()
+        if p.startswith(f"{C.K8S_DASHBOARDS_DIR}/")
+    }
     assert len(configmaps) == len(boards)
     for path, board in boards.items():
         name = path.removeprefix(f"{C.DASHBOARDS_DIR}/").removesuffix(".json")

@@ -28,7 +28,8 @@ class Json:
 
 @dataclass(frozen=True)
 class Text:
-    """Already-formatted text (templated configs); ``comment`` prefixes the generated-by header."""
+    """Already-formatted text (templated configs; dashboards, rule files and the resources built
+    around their text, serialised once in the generator); ``comment`` prefixes the generated-by header."""
 
     text: str
     comment: str | None = "#"

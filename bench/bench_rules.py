@@ -364,6 +364,32 @@ def openmetrics(
     yield "# EOF\n"
 
 
+def backfill(work: Path, text: Iterator[str]) -> tuple[Path, int]:
+    """TSDB blocks in ``work/blocks`` from OpenMetrics ``text``; the blocks and the text's size."""
+    om = work / "data.om"
+    with om.open("w") as f:
+        for chunk in text:
+            f.write(chunk)
+    size = om.stat().st_size
+    blocks = work / "blocks"
+    subprocess.run(
+        # Hidden flag: blocks of a day, as a Prometheus keeping 30 d compacts to, not 360 of 2 h.
+        [
+            "promtool",
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=24h",
+            str(om),
+            str(blocks),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    om.unlink()
+    return blocks, size
+
+
 # --- Prometheus ----------------------------------------------------------------------------------
 
 
@@ -373,7 +399,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """CPU time of a process: its threads' schedstat run time (ns), or utime + stime (ticks) as a fallback."""
     total = 0
     try:
@@ -484,7 +510,7 @@ class Prometheus:
 # --- The measurement ----------------------------------------------------------------------------
 
 
-def _wait(condition: Any, what: str, timeout: float) -> None:
+def wait_for(condition: Any, what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -543,27 +569,9 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="obsgen-bench-rules-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        om = work / "data.om"
-        with om.open("w") as f:
-            for chunk in openmetrics(catalog, recorded, start, end, int(REAL_CYCLE), recorded_start):
-                f.write(chunk)
-        result["backfill_bytes"] = om.stat().st_size
-        blocks = work / "blocks"
-        subprocess.run(
-            # Hidden flag: blocks of a day, as a Prometheus keeping 30 d compacts to, not 360 of 2 h.
-            [
-                "promtool",
-                "tsdb",
-                "create-blocks-from",
-                "openmetrics",
-                "--max-block-duration=24h",
-                str(om),
-                str(blocks),
-            ],
-            check=True,
-            capture_output=True,
+        blocks, result["backfill_bytes"] = backfill(
+            work, openmetrics(catalog, recorded, start, end, int(REAL_CYCLE), recorded_start)
         )
-        om.unlink()
         result["backfill_seconds"] = time.perf_counter() - t0
         # One server per rule set and real interval: each part's process CPU, every group every cycle,
         # scaled by how often it really runs, is its CPU per 30 s (no apportioning by wall times, which
@@ -585,17 +593,17 @@ def measure(
             for server in servers.values():
                 server.wait_ready()
             # Two scrapes, so that the rules' one-minute rates read live samples.
-            _wait(lambda: time.time() >= now + 2 * SCRAPE_SECONDS, "two scrapes", 600)
+            wait_for(lambda: time.time() >= now + 2 * SCRAPE_SECONDS, "two scrapes", 600)
             for key, server in servers.items():
                 if key != "baseline":
                     # Warm-up: every group evaluated twice (caches, first-evaluation costs).
-                    _wait(lambda s=server: s.iterations() >= 2, f"{key} to evaluate every group", 600)
-            cpu0 = {n: _cpu_seconds(s.proc.pid) for n, s in servers.items()}
+                    wait_for(lambda s=server: s.iterations() >= 2, f"{key} to evaluate every group", 600)
+            cpu0 = {n: cpu_seconds(s.proc.pid) for n, s in servers.items()}
             it0 = {n: s.iterations() for n, s in servers.items() if n != "baseline"}
             w0 = time.monotonic()
             time.sleep(cycle * cycles)
             elapsed = time.monotonic() - w0
-            cpu = {n: _cpu_seconds(s.proc.pid) - cpu0[n] for n, s in servers.items()}
+            cpu = {n: cpu_seconds(s.proc.pid) - cpu0[n] for n, s in servers.items()}
             per_cycle = elapsed / cycle
             idle = cpu["baseline"] / per_cycle
             for name, real in (("obsgen", obsgen_real), ("sloth", sloth_real)):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import subprocess
 import sys
 import tempfile
 import time
@@ -74,27 +73,9 @@ def measure(services: int, seconds: float) -> list[dict[str, Any]]:
         work = Path(tmp)
         now = int(time.time())
         start = now - raw
-        om = work / "data.om"
-        with om.open("w") as f:
-            for chunk in B.openmetrics(
-                catalog, recorded, start, now, int(B.REAL_CYCLE), now - recorded_history
-            ):
-                f.write(chunk)
-        blocks = work / "blocks"
-        subprocess.run(
-            [
-                "promtool",
-                "tsdb",
-                "create-blocks-from",
-                "openmetrics",
-                "--max-block-duration=24h",
-                str(om),
-                str(blocks),
-            ],
-            check=True,
-            capture_output=True,
+        blocks, _ = B.backfill(
+            work, B.openmetrics(catalog, recorded, start, now, int(B.REAL_CYCLE), now - recorded_history)
         )
-        om.unlink()
         exporter = B.Exporter(B.raw_series(catalog), start)
         parts = {name: B.with_interval(v, cycle)[0] for name, v in variants(fast).items()}
         servers = {"baseline": B.Prometheus("baseline", work, blocks, None, cycle, exporter.address)}
@@ -103,11 +84,11 @@ def measure(services: int, seconds: float) -> list[dict[str, Any]]:
         try:
             for server in servers.values():
                 server.wait_ready()
-            B._wait(lambda: time.time() >= now + 2 * B.SCRAPE_SECONDS + 5, "two scrapes", 600)
-            cpu0 = {k: B._cpu_seconds(s.proc.pid) for k, s in servers.items()}
+            B.wait_for(lambda: time.time() >= now + 2 * B.SCRAPE_SECONDS + 5, "two scrapes", 600)
+            cpu0 = {k: B.cpu_seconds(s.proc.pid) for k, s in servers.items()}
             it0 = {k: s.iterations() for k, s in servers.items() if k != "baseline"}
             time.sleep(seconds)
-            cpu = {k: B._cpu_seconds(s.proc.pid) - cpu0[k] for k, s in servers.items()}
+            cpu = {k: B.cpu_seconds(s.proc.pid) - cpu0[k] for k, s in servers.items()}
             for name, part in parts.items():
                 evaluations = servers[name].iterations() - it0[name]
                 groups = len(part["groups"])

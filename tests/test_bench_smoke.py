@@ -160,3 +160,44 @@ def test_obsgen_backfill_has_one_recorded_series_per_slo() -> None:
     recorded = bench_rules.obsgen_recordings_read_over_ranges(catalog, rule_file)
     by_service = {(r["__name__"], r["service"], r["slo"]) for r in recorded}
     assert len(by_service) == len(recorded) == 2 * 2 * 2  # errors and requests x 2 SLOs x 2 services
+
+
+def test_each_rule_set_is_measured_per_real_interval() -> None:
+    """Every group lands in exactly one part, the part of its own interval; kinds are told apart."""
+    catalog = load_catalog(bench_generate.synth_catalog(3), "synth.yaml")
+    rule_file: dict[str, Any] = {"groups": []}
+    for data in bench_rules.obsgen_rule_files(catalog).values():
+        rule_file["groups"] += yaml.safe_load(data)["groups"]
+    rule_file, real = bench_rules.with_interval(rule_file, 2.0)
+    parts = bench_rules.split_by_interval(rule_file, real)
+    assert sorted(parts) == [30.0, 300.0, 1800.0]  # fast, slow, budget
+    names = [g["name"] for part in parts.values() for g in part["groups"]]
+    assert sorted(names) == sorted(g["name"] for g in rule_file["groups"])
+    for interval, part in parts.items():
+        assert all(real[g["name"]] == interval for g in part["groups"])
+    kinds = {
+        interval: {bench_rules.group_kind(g["name"]) for g in part["groups"]}
+        for interval, part in parts.items()
+    }
+    assert kinds == {30.0: {"obsgen fast"}, 300.0: {"obsgen slow"}, 1800.0: {"obsgen budget"}}
+    sloth = bench_rules.sloth_rules(catalog)
+    assert {bench_rules.group_kind(g["name"]) for g in sloth["groups"]} == {
+        "Sloth sli recordings",
+        "Sloth meta recordings",
+        "Sloth alerts",
+    }
+
+
+def test_recordings_are_backfilled_over_their_own_history() -> None:
+    """Production retention: raw series over the raw history, recordings over the SLO period."""
+    catalog = load_catalog(bench_generate.synth_catalog(1), "synth.yaml")
+    recorded = [{"__name__": "slo:sli_errors:rate1m", "service": "svc-00000", "slo": "availability"}]
+    text = "".join(bench_rules.openmetrics(catalog, recorded, 10_000, 10_060, 30, recorded_start=9_000))
+    raw_times = {
+        int(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("http_requests_total")
+    }
+    rec_times = {
+        int(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("slo:sli_errors")
+    }
+    assert raw_times == {10_000, 10_015, 10_030, 10_045, 10_060}
+    assert min(rec_times) == 9_000 and max(rec_times) == 10_050 and len(rec_times) == 36

@@ -30,7 +30,7 @@ from obsgen.model import Catalog
 from tests.conftest import REPO, TEST_CATALOGS
 from tests.dashboard_queries import case_catalog
 from tests.fluentd_real import RUNNING, FakeElasticsearch, FakeLoki, Fluentd, live_conf, run_fluentd
-from tests.instrument_helpers import demo_process, free_port
+from tests.instrument_helpers import demo_process, free_port, wait_for
 
 CATALOGS = ["catalog.yaml", *sorted(p.name for p in TEST_CATALOGS.glob("*.yaml"))]
 TAG = fluentd.service_tag(C.DEFAULT_SERVICE_NAME)
@@ -180,8 +180,15 @@ def test_the_demos_lines_arrive_once_in_each_store_with_labels_index_and_mapped_
         demo.wait_ready()
         for request_id in ids:
             demo.get(D.DEMO_PREDICT_PATH, params={"text": "good"}, headers={C.REQUEST_ID_HEADER: request_id})
-        written = [r for r in demo.log_lines() if r.get(C.LOG_REQUEST_ID) in ids]
-        assert {r[C.LOG_REQUEST_ID] for r in written} == set(ids)
+
+        def access_logged() -> list[dict[str, Any]]:
+            # The access log line of a request is written once its response is sent: after the
+            # client has it, so wait for every request's line before taking what was written.
+            lines = [r for r in demo.log_lines() if r.get(C.LOG_REQUEST_ID) in ids]
+            logged = {r[C.LOG_REQUEST_ID] for r in lines if r.get(C.LOG_MESSAGE) == C.ACCESS_LOG_MESSAGE}
+            return lines if logged == set(ids) else []
+
+        written = wait_for(access_logged, "the demo's access log line of every request")
 
         def key(record: dict[str, Any]) -> tuple[Any, ...]:
             return (record.get(C.LOG_REQUEST_ID), record.get(C.LOG_MESSAGE), record.get(C.LOG_TIME))

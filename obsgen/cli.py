@@ -125,7 +125,8 @@ def _outputs(value: str | None) -> tuple[Output, ...] | None:
 
 
 def _load(path: str, outputs: str | None = None) -> Catalog:
-    return load_catalog_file(path, _outputs(outputs))
+    with gcpolicy.loading():  # the collector off while the tree is built (see obsgen.gcpolicy)
+        return load_catalog_file(path, _outputs(outputs))
 
 
 def _warn(catalog: Catalog) -> None:

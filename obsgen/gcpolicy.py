@@ -11,6 +11,12 @@ During generation the objects alive once the catalog is loaded are frozen (``gc.
 of every collection; they live until the end anyway) and young collections run every
 :data:`YOUNG_THRESHOLD` net allocations.  Peak memory is unchanged (the garbage is freed by
 reference counting, not by the collector).  Both are restored afterwards.
+
+While the catalog is loaded (:func:`loading`) the collector is off: the document tree it builds is
+acyclic and all of it stays alive, so every collection in that time would walk a growing tree and
+free nothing — it made loading grow faster than the catalog (0.485 ms per service at 1,000 services,
+0.573 at 10,000; with the collector off 0.338 and 0.371).  The catalog file's size is bounded
+(``catalog.loader.MAX_BYTES``), so what the collector would have freed meanwhile is bounded too.
 """
 
 from __future__ import annotations
@@ -34,3 +40,15 @@ def generating() -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+@contextmanager
+def loading() -> Iterator[None]:
+    """Run the body with the cyclic collector off; its previous state restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -1,4 +1,4 @@
-"""The collector settings of generation are in force only while files are generated."""
+"""The collector settings of loading and generation are in force only while they run."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from obsgen import cli, gcpolicy
+from obsgen.catalog import load_catalog_file
 from obsgen.generate import stream
-from obsgen.model import Catalog
+from obsgen.model import Catalog, Output
 from tests.conftest import REPO
 
 
@@ -46,3 +47,32 @@ def test_generate_runs_under_the_policy_and_restores_it(
     assert cli.run(["generate", str(REPO / "catalog.yaml"), "--out", str(tmp_path / "out")]) == 0
     assert seen and seen[0][0] == gcpolicy.YOUNG_THRESHOLD
     assert gc.get_threshold() == before
+
+
+def test_loading_turns_the_collector_off_and_back_on_even_when_the_catalog_is_bad(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+
+    def spy(path: str | Path, outputs: tuple[Output, ...] | None = None) -> Catalog:
+        seen.append(gc.isenabled())
+        return load_catalog_file(path, outputs)
+
+    monkeypatch.setattr("obsgen.cli.load_catalog_file", spy)
+    assert gc.isenabled()
+    assert cli.run(["validate", str(REPO / "catalog.yaml")]) == 0
+    bad = tmp_path / "catalog.yaml"
+    bad.write_text("apiVersion: obsgen/v1\nservices: [\n")
+    assert cli.main(["validate", str(bad)]) == 2
+    assert seen == [False, False]  # off while each catalog was read
+    assert gc.isenabled()  # and on again after success and after the error
+
+
+def test_loading_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        with gcpolicy.loading():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

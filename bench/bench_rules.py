@@ -20,11 +20,12 @@ Both rule sets run on Debian's ``prometheus`` over the same backfilled data:
 * a **baseline** Prometheus with the same data and no rules, for the idle CPU.
 
 Every group is evaluated every cycle (``--cycle``; the rule files' own intervals are replaced so that a
-short run sees every group), three Prometheus processes side by side.  Reported per cycle: process
-CPU (``/proc/PID/stat``) over the baseline's, the sum of ``prometheus_rule_group_last_duration_seconds``,
-rule evaluations, and the samples the rules read (``totalQueryableSamples`` of each rule's expression
-through the query API with ``stats=all``, on a sample of services, scaled).  The per-30 s figure at the
-rule files' real intervals (obsgen's slow group runs every 5 m) is derived from the per-group durations.
+short run sees every group), each rule set's groups of one real interval in a Prometheus process of
+their own, all side by side.  Reported per cycle: each process's CPU (``/proc/PID/task/*/schedstat``)
+over the baseline's, rule evaluations, and the samples the rules read (``totalQueryableSamples`` of
+each rule's expression through the query API with ``stats=all``, on a sample of services, scaled).  The
+per-30 s figure at the rule files' real intervals (obsgen's slow group runs every 5 m, its budget group
+every 30 m) scales each process's measured CPU by how often its groups really run.
 
 Windows longer than the history read the history there is: samples read by Sloth's 1d..30d windows
 grow with retained history, obsgen's recorded windows grow with it at a quarter of the rate (one
@@ -612,7 +613,6 @@ def measure(
                     "rules_per_30s": sum(
                         len(g["rules"]) * REAL_CYCLE / real[g["name"]] for g in rule_file["groups"]
                     ),
-                    "eval_seconds_per_cycle": 0.0,
                     "cpu_per_cycle": 0.0,
                     "cpu_per_30s": 0.0,
                     "cycles_evaluated": min(
@@ -625,11 +625,6 @@ def measure(
                     part_cpu = max(0.0, cpu[key] / per_cycle - idle)
                     row["cpu_per_cycle"] += part_cpu
                     row["cpu_per_30s"] += part_cpu * REAL_CYCLE / interval
-                    row["eval_seconds_per_cycle"] += sum(
-                        v
-                        for (metric, _), v in servers[key].metrics().items()
-                        if metric == "prometheus_rule_group_last_duration_seconds"
-                    )
                     kinds = sorted({group_kind(g["name"]) for g in part["groups"]})
                     row["by_interval"].append(
                         {
@@ -665,7 +660,6 @@ def measure(
     o, s = result["obsgen"], result["sloth"]
     result["ratio"] = {
         "cpu": o["cpu_per_cycle"] / s["cpu_per_cycle"] if s["cpu_per_cycle"] > 0 else float("nan"),
-        "eval": o["eval_seconds_per_cycle"] / s["eval_seconds_per_cycle"],
         "cpu_30s": o["cpu_per_30s"] / s["cpu_per_30s"] if s["cpu_per_30s"] > 0 else float("nan"),
         "samples": o["samples_per_cycle"] / s["samples_per_cycle"]
         if s["samples_per_cycle"]
